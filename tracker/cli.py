@@ -1,0 +1,488 @@
+"""The `tracker` command: parse arguments, make one library call, render the result.
+
+Library errors (`TrackerError`) become one line on stderr and their exit code; nothing a
+user types can produce a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from tracker import __version__
+from tracker.errors import BadInputError, StoreError, TrackerError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="tracker",
+    help="Follow pledges made by governments and officials until they are kept, broken or forgotten.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+evidence_app = typer.Typer(help="Record and list dated, sourced evidence about a pledge.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+
+
+@dataclass
+class Settings:
+    db: Path | None = None
+
+    @property
+    def store_path(self) -> Path:
+        if self.db is not None:
+            return self.db
+        from tracker.store import default_store_path
+
+        return default_store_path()
+
+
+settings = Settings()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"tracker: error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def guarded(function: Callable[P, R]) -> Callable[P, R]:
+    """Turn library errors into one line on stderr and the error's exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except TrackerError as error:
+            fail(str(error), error.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except BrokenPipeError:
+            # The reader went away (`tracker list | head`): nothing left to say to it.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper
+
+
+def now() -> datetime:
+    """The current moment; TRACKER_NOW (an ISO date or time) fixes it for scripts and tests."""
+    fixed = os.environ.get("TRACKER_NOW")
+    if fixed:
+        try:
+            moment = datetime.fromisoformat(fixed)
+        except ValueError:
+            fail(f"TRACKER_NOW='{fixed}' is not an ISO date or time, like 2026-01-31 or 2026-01-31T09:00:00")
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def clock() -> Any:
+    from tracker.ledger import Clock
+
+    return Clock.at(now().astimezone(UTC) if os.environ.get("TRACKER_NOW") else now())
+
+
+def lock_timeout() -> float:
+    raw = os.environ.get("TRACKER_LOCK_TIMEOUT", "")
+    if not raw:
+        from tracker.store import DEFAULT_LOCK_TIMEOUT
+
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInputError(f"TRACKER_LOCK_TIMEOUT='{raw}' is not a number of seconds") from None
+    if value < 0:
+        raise BadInputError(f"TRACKER_LOCK_TIMEOUT='{raw}' is negative; give a number of seconds")
+    return value
+
+
+def store() -> Any:
+    from tracker.store import Store
+
+    return Store(settings.store_path, lock_timeout=lock_timeout())
+
+
+@contextmanager
+def writing() -> Iterator[Any]:
+    with store().transaction() as session:
+        yield session
+
+
+def out() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def parse_day(text: str | None, today: date) -> date | None:
+    from tracker.dates import parse_date
+
+    return parse_date(text, today) if text is not None else None
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"tracker {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", envvar="TRACKER_DB", help="Store file. Default: pledges.json in your user data folder."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    settings.db = db
+
+
+# Options shared by several commands --------------------------------------------------------
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Compute overdue and progress as of this date (default today).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (a documented, stable shape).")]
+SourceUrl = Annotated[str | None, typer.Option("--source", help="URL of the report this comes from.")]
+SourceTitle = Annotated[str | None, typer.Option("--source-title", help="Title of the source.")]
+Publisher = Annotated[str | None, typer.Option("--publisher", help="Who published the source.")]
+
+
+def _states(session: Any, as_of: date, pledge_filter: Any, overdue_only: bool) -> list[Any]:
+    from collections import defaultdict
+
+    from tracker.rules import state_as_of
+
+    evidence_by_pledge: dict[int, list[Any]] = defaultdict(list)
+    for item in session.evidence():
+        evidence_by_pledge[item.pledge_id].append(item)
+    history_by_pledge: dict[int, list[Any]] = defaultdict(list)
+    for entry in session.history():
+        history_by_pledge[entry.pledge_id].append(entry)
+    states = []
+    for pledge in session.pledges():
+        state = state_as_of(pledge, history_by_pledge[pledge.id], evidence_by_pledge[pledge.id], as_of)
+        if state is None or not pledge_filter.matches(state.pledge):
+            continue
+        if overdue_only and not state.overdue:
+            continue
+        states.append(state)
+    return sorted(states, key=lambda state: state.pledge.id)
+
+
+@app.command("add")
+@guarded
+def add_command(
+    title: Annotated[str, typer.Argument(help="What was pledged, in a few words.")],
+    actor: Annotated[list[str], typer.Option("--actor", "-a", help="Who is bound (repeat for a joint pledge).")] = [],  # noqa: B006
+    recipient: Annotated[list[str], typer.Option("--recipient", "-r", help="Who benefits (repeatable).")] = [],  # noqa: B006
+    made_on: Annotated[str | None, typer.Option("--made-on", help="When the pledge was made (default today).")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", "-d", help="When it falls due: '2021-12-31', 'Q3 2022', 'within six months', ...")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="A measurable target, like '150000 doses'.")] = None,
+    condition: Annotated[str | None, typer.Option("--condition", help="What the pledge waits on ('once the protocol is signed').")] = None,
+    category: Annotated[str, typer.Option("--category", "-c", help="defence, security, trade, energy, health, diplomacy or other.")] = "other",
+    tag: Annotated[list[str], typer.Option("--tag", "-t", help="A free tag (repeatable).")] = [],  # noqa: B006
+    source: SourceUrl = None,
+    source_title: SourceTitle = None,
+    publisher: Publisher = None,
+    text: Annotated[str | None, typer.Option("--text", help="The exact words as reported.")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="Where it was made ('talks in Islamabad').")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Your own notes.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Initial status (default pending, or conditional with --condition).")] = None,
+) -> None:
+    """Record a new pledge and print its id."""
+    from tracker.ledger import SourceInput, add_pledge
+    from tracker.model import parse_category, parse_status
+
+    moment = clock()
+    with writing() as session:
+        pledge = add_pledge(
+            session,
+            moment,
+            title=title,
+            actors=actor,
+            recipients=recipient,
+            made_on=parse_day(made_on, moment.today),
+            deadline=deadline,
+            target=target,
+            condition=condition,
+            category=parse_category(category),
+            tags=tag,
+            source=SourceInput(source, source_title, publisher),
+            text=text,
+            venue=venue,
+            notes=notes,
+            status=parse_status(status) if status is not None else None,
+        )
+    typer.echo(pledge.id)
+
+
+@app.command("list")
+@guarded
+def list_command(
+    status: Annotated[list[str], typer.Option("--status", "-s", help="Only these statuses (repeatable).")] = [],  # noqa: B006
+    actor: Annotated[list[str], typer.Option("--actor", "-a", help="Only pledges binding this actor (repeatable).")] = [],  # noqa: B006
+    category: Annotated[list[str], typer.Option("--category", "-c", help="Only this category (repeatable).")] = [],  # noqa: B006
+    tag: Annotated[list[str], typer.Option("--tag", "-t", help="Only pledges with this tag (repeatable).")] = [],  # noqa: B006
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue pledges.")] = False,
+    as_of: AsOf = None,
+    json: Json = False,
+) -> None:
+    """List pledges, with filters."""
+    from tracker.model import PledgeFilter, parse_category, parse_status
+
+    moment = clock()
+    day = parse_day(as_of, moment.today) or moment.today
+    pledge_filter = PledgeFilter(
+        statuses=frozenset(parse_status(value) for value in status),
+        actors=tuple(actor),
+        categories=frozenset(parse_category(value) for value in category),
+        tags=tuple(tag),
+    )
+    states = _states(store().snapshot(), day, pledge_filter, overdue)
+    console = out()
+    if json:
+        from tracker.render.json import dumps, pledge_json
+
+        typer.echo(dumps([pledge_json(state.pledge, state) for state in states]))
+        return
+    from tracker.render import text
+
+    if not console.is_terminal:
+        text.print_lines(console, text.pledge_lines(states))
+    elif states:
+        console.print(text.pledge_table(states))
+    else:
+        console.print("No pledges match.", style="dim")
+
+
+@app.command("show")
+@guarded
+def show_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix (4+ characters).")],
+    as_of: AsOf = None,
+    json: Json = False,
+) -> None:
+    """Show one pledge with its evidence."""
+    from tracker.rules import state_as_of
+
+    moment = clock()
+    day = parse_day(as_of, moment.today) or moment.today
+    session = store().snapshot()
+    found = session.resolve(pledge)
+    evidence = session.evidence_for(found.id)
+    history = session.history_for(found.id)
+    state = state_as_of(found, history, evidence, day)
+    if state is None:
+        raise BadInputError(f"pledge {found.id} was made on {found.made_on.isoformat()}, after {day.isoformat()}")
+    if json:
+        from tracker.render.json import dumps, pledge_detail_json
+
+        typer.echo(dumps(pledge_detail_json(state, evidence, history)))
+        return
+    from tracker.render import text
+
+    console = out()
+    if console.is_terminal:
+        console.print(text.pledge_detail(state, evidence))
+    else:
+        text.print_lines(console, text.pledge_detail_lines(state, evidence))
+
+
+@app.command("log")
+@guarded
+def log_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
+    json: Json = False,
+) -> None:
+    """Show every change to a pledge, oldest first, with when it took effect and why."""
+    session = store().snapshot()
+    found = session.resolve(pledge)
+    history = session.history_for(found.id)
+    if json:
+        from tracker.render.json import dumps, history_json
+
+        typer.echo(dumps([history_json(entry) for entry in history]))
+        return
+    from tracker.render import text
+
+    console = out()
+    if console.is_terminal:
+        console.print(text.Text(f"#{found.id} {found.title}", style="bold"))
+        console.print(text.history_table(history))
+    else:
+        text.print_lines(console, text.history_lines(history))
+
+
+@app.command("edit")
+@guarded
+def edit_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    actor: Annotated[list[str] | None, typer.Option("--actor", "-a", help="Replace the actors (repeatable).")] = None,
+    recipient: Annotated[list[str] | None, typer.Option("--recipient", "-r", help="Replace the recipients (repeatable).")] = None,
+    made_on: Annotated[str | None, typer.Option("--made-on", help="New date the pledge was made.")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", "-d", help="New deadline ('none' removes it).")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="New target ('' removes it).")] = None,
+    condition: Annotated[str | None, typer.Option("--condition", help="New condition ('' removes it).")] = None,
+    category: Annotated[str | None, typer.Option("--category", "-c", help="New category.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Replace the tags (repeatable).")] = None,
+    source: SourceUrl = None,
+    source_title: SourceTitle = None,
+    publisher: Publisher = None,
+    text: Annotated[str | None, typer.Option("--text", help="New quote ('' removes it).")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="New venue.")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="New notes.")] = None,
+    date_: Annotated[str | None, typer.Option("--date", help="When the change took effect (default today).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+) -> None:
+    """Change fields of a pledge; each change is written to its log."""
+    from tracker.ledger import PledgeEdit, SourceInput, edit_pledge
+    from tracker.model import parse_category
+
+    moment = clock()
+    given_source = any(value is not None for value in (source, source_title, publisher))
+    edit = PledgeEdit(
+        title=title,
+        actors=actor,
+        recipients=recipient,
+        made_on=parse_day(made_on, moment.today),
+        deadline=deadline,
+        target=target,
+        condition=condition,
+        category=parse_category(category) if category is not None else None,
+        tags=tag,
+        source=SourceInput(source, source_title, publisher) if given_source else None,
+        text=text,
+        venue=venue,
+        notes=notes,
+    )
+    effective_on = parse_day(date_, moment.today)
+    with writing() as session:
+        before = session.resolve(pledge)
+        after = edit_pledge(session, moment, pledge, edit, effective_on, reason)
+    typer.echo(f"pledge {after.id}: {'updated' if after is not before else 'nothing changed'}")
+
+
+@app.command("rm")
+@guarded
+def rm_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a pledge and its evidence (its log keeps a full copy)."""
+    from tracker.ledger import remove_pledge
+
+    moment = clock()
+    if not yes:
+        found = store().snapshot().resolve(pledge)
+        if not sys.stdin.isatty():
+            raise BadInputError(f"not removing pledge {found.id} without confirmation; add --yes")
+        if not typer.confirm(f"Remove pledge {found.id} '{found.title}' and its evidence?"):
+            raise typer.Exit(1)
+    with writing() as session:
+        removed = remove_pledge(session, moment, pledge)
+    typer.echo(f"removed pledge {removed.id}")
+
+
+@app.command("status")
+@guarded
+def status_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
+    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="pending, conditional, in_progress, stalled, partial, fulfilled, broken or withdrawn.")],
+    note: Annotated[str | None, typer.Option("--note", "-n", help="Why, for the log.")] = None,
+    date_: Annotated[str | None, typer.Option("--date", help="When the change took effect (default today).")] = None,
+) -> None:
+    """Set a pledge's status, with the date it took effect."""
+    from tracker.ledger import set_status
+    from tracker.model import parse_status
+
+    moment = clock()
+    wanted = parse_status(new_status)
+    effective_on = parse_day(date_, moment.today)
+    with writing() as session:
+        changed = set_status(session, moment, pledge, wanted, note, effective_on)
+    typer.echo(f"pledge {changed.id}: {changed.status.value}")
+
+
+@evidence_app.command("add")
+@guarded
+def evidence_add_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
+    summary: Annotated[str, typer.Argument(help="What happened, in a sentence.")],
+    date_: Annotated[str | None, typer.Option("--date", help="When it happened (default today).")] = None,
+    source: SourceUrl = None,
+    source_title: SourceTitle = None,
+    publisher: Publisher = None,
+    quantity: Annotated[str | None, typer.Option("--quantity", "-q", help="A quantity delivered, like '50000 doses'.")] = None,
+    stance: Annotated[str, typer.Option("--stance", help="supports, contradicts or context.")] = "supports",
+    status: Annotated[str | None, typer.Option("--status", help="Set the pledge's status, effective on the evidence date.")] = None,
+    meets_condition: Annotated[bool, typer.Option("--meets-condition", help="This event meets the pledge's condition.")] = False,
+    supersedes: Annotated[int | None, typer.Option("--supersedes", help="Id of an evidence item this one corrects.")] = None,
+) -> None:
+    """Record dated, sourced evidence about a pledge."""
+    from tracker.ledger import SourceInput, add_evidence
+    from tracker.model import parse_stance, parse_status
+
+    moment = clock()
+    with writing() as session:
+        result = add_evidence(
+            session,
+            moment,
+            pledge,
+            summary,
+            observed_on=parse_day(date_, moment.today),
+            source=SourceInput(source, source_title, publisher),
+            quantity=quantity,
+            stance=parse_stance(stance),
+            status=parse_status(status) if status is not None else None,
+            meets_condition=meets_condition,
+            supersedes=supersedes,
+        )
+    notes = "".join(f"; {change}" for change in result.changes)
+    typer.echo(f"evidence {result.evidence.id} added to pledge {result.pledge.id}{notes}")
+
+
+@evidence_app.command("list")
+@guarded
+def evidence_list_command(
+    pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
+    json: Json = False,
+) -> None:
+    """List a pledge's evidence, oldest first."""
+    session = store().snapshot()
+    found = session.resolve(pledge)
+    evidence = session.evidence_for(found.id)
+    if json:
+        from tracker.render.json import dumps, evidence_json
+
+        typer.echo(dumps([evidence_json(item) for item in evidence]))
+        return
+    from tracker.render import text
+
+    console = out()
+    if not console.is_terminal:
+        text.print_lines(console, text.evidence_lines(evidence))
+    elif evidence:
+        console.print(text.evidence_table(evidence))
+    else:
+        console.print(f"No evidence for pledge {found.id} yet.", style="dim")
+
+
+def run() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except StoreError as error:  # raised outside a command, e.g. while resolving the store path
+        fail(str(error), error.exit_code)

@@ -1,0 +1,379 @@
+"""Pledges, evidence and history: the records the store keeps, and the rules for valid values.
+
+Records are stored as plain JSON dicts (see `to_dict`); these classes validate values on the
+way in and give the rest of the library typed access on the way out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from tracker.dates import Deadline
+from tracker.errors import BadInputError
+from tracker.numbers import parse_number
+
+JSONDict = dict[str, Any]
+E = TypeVar("E", bound=StrEnum)
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    CONDITIONAL = "conditional"
+    IN_PROGRESS = "in_progress"
+    STALLED = "stalled"
+    PARTIAL = "partial"
+    FULFILLED = "fulfilled"
+    BROKEN = "broken"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset({Status.PENDING, Status.CONDITIONAL, Status.IN_PROGRESS, Status.STALLED})
+
+
+class Category(StrEnum):
+    DEFENCE = "defence"
+    SECURITY = "security"
+    TRADE = "trade"
+    ENERGY = "energy"
+    HEALTH = "health"
+    DIPLOMACY = "diplomacy"
+    OTHER = "other"
+
+
+class Stance(StrEnum):
+    SUPPORTS = "supports"
+    CONTRADICTS = "contradicts"
+    CONTEXT = "context"
+
+
+def _choice(kind: type[E], value: str, what: str) -> E:
+    cleaned = value.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return kind(cleaned)
+    except ValueError:
+        accepted = ", ".join(member.value for member in kind)
+        raise BadInputError(f"unknown {what} '{value}'; accepted: {accepted}") from None
+
+
+def parse_status(value: str) -> Status:
+    return _choice(Status, value, "status")
+
+
+def parse_category(value: str) -> Category:
+    return _choice(Category, value, "category")
+
+
+def parse_stance(value: str) -> Stance:
+    return _choice(Stance, value, "stance")
+
+
+def required_text(value: str | None, what: str) -> str:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        raise BadInputError(f"the {what} is empty; give some text")
+    return cleaned
+
+
+def optional_text(value: str | None) -> str | None:
+    cleaned = (value or "").strip()
+    return cleaned or None
+
+
+def names(values: list[str] | tuple[str, ...] | None, what: str, *, required: bool = False) -> list[str]:
+    """Actors, recipients or tags: trimmed, blanks dropped, duplicates (any case) removed."""
+    seen: dict[str, str] = {}
+    for value in values or ():
+        cleaned = " ".join(value.split())
+        if cleaned and cleaned.casefold() not in seen:
+            seen[cleaned.casefold()] = cleaned
+    if required and not seen:
+        raise BadInputError(f"a pledge needs at least one {what} (who is bound by it)")
+    return list(seen.values())
+
+
+def unit_key(unit: str) -> str:
+    """Units compare without case or a plural 's': "Doses" and "dose" add up."""
+    key = unit.strip().casefold()
+    return key[:-1] if key.endswith("s") and len(key) > 1 else key
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    value: float
+    unit: str
+
+    @classmethod
+    def parse(cls, text: str) -> Quantity:
+        """Read "150000 doses", "150,000 doses", "1.2 billion USD"; refuse anything else."""
+        accepted = "a positive number followed by a unit, like '150000 doses' or '2.5 billion USD'"
+        match = re.fullmatch(r"\s*([$€£]?[\d.,]+(?:\s*(?:k|m|mn|bn|thousand|million|billion|trillion))?)\s+(\S.*?)\s*", text, re.I)
+        if not match:
+            raise BadInputError(f"'{text}' is not a quantity; give {accepted}")
+        value = parse_number(match.group(1))
+        if value is None or not value > 0 or value == float("inf"):
+            raise BadInputError(f"'{text}' is not a quantity; give {accepted}")
+        return cls(_tidy_number(value), " ".join(match.group(2).split()))
+
+    @classmethod
+    def from_dict(cls, data: JSONDict) -> Quantity:
+        return cls(data["value"], data["unit"])
+
+    def to_dict(self) -> JSONDict:
+        return {"unit": self.unit, "value": self.value}
+
+    def __str__(self) -> str:
+        return f"{format_number(self.value)} {self.unit}"
+
+
+def _tidy_number(value: float) -> float:
+    """Whole numbers are stored as integers so the JSON reads 150000, not 150000.0."""
+    return int(value) if value == int(value) and abs(value) < 2**53 else value
+
+
+def format_number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    url: str | None
+    title: str | None = None
+    publisher: str | None = None
+
+    @classmethod
+    def parse(cls, url: str | None, title: str | None = None, publisher: str | None = None) -> Source | None:
+        url, title, publisher = optional_text(url), optional_text(title), optional_text(publisher)
+        if url is None and title is None and publisher is None:
+            return None
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+                raise BadInputError(f"'{url}' is not a web address; give a full http:// or https:// URL")
+        return cls(url, title, publisher)
+
+    @classmethod
+    def from_dict(cls, data: JSONDict | None) -> Source | None:
+        if not data:
+            return None
+        return cls(data.get("url"), data.get("title"), data.get("publisher"))
+
+    def to_dict(self) -> JSONDict:
+        return {"publisher": self.publisher, "title": self.title, "url": self.url}
+
+    @property
+    def label(self) -> str:
+        """A short name for the source: its publisher, title, or the web site's host."""
+        if self.publisher:
+            return self.publisher
+        if self.url:
+            return urlsplit(self.url).netloc.removeprefix("www.")
+        return self.title or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    text: str
+    met_on: date | None = None
+
+    @classmethod
+    def from_dict(cls, data: JSONDict | None) -> Condition | None:
+        if not data:
+            return None
+        met_on = data.get("met_on")
+        return cls(data["text"], date.fromisoformat(met_on) if met_on else None)
+
+    def to_dict(self) -> JSONDict:
+        return {"met_on": self.met_on.isoformat() if self.met_on else None, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Pledge:
+    id: int
+    uuid: str
+    title: str
+    actors: tuple[str, ...]
+    made_on: date
+    status: Status
+    category: Category
+    recipients: tuple[str, ...] = ()
+    text: str | None = None
+    venue: str | None = None
+    source: Source | None = None
+    tags: tuple[str, ...] = ()
+    target: Quantity | None = None
+    deadline: Deadline | None = None
+    condition: Condition | None = None
+    notes: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+    @classmethod
+    def from_dict(cls, pledge_id: int, data: JSONDict) -> Pledge:
+        deadline = data.get("deadline")
+        target = data.get("target")
+        return cls(
+            id=pledge_id,
+            uuid=data["uuid"],
+            title=data["title"],
+            actors=tuple(data["actors"]),
+            made_on=date.fromisoformat(data["made_on"]),
+            status=Status(data["status"]),
+            category=Category(data["category"]),
+            recipients=tuple(data.get("recipients") or ()),
+            text=data.get("text"),
+            venue=data.get("venue"),
+            source=Source.from_dict(data.get("source")),
+            tags=tuple(data.get("tags") or ()),
+            target=Quantity.from_dict(target) if target else None,
+            deadline=Deadline.from_dict(deadline) if deadline else None,
+            condition=Condition.from_dict(data.get("condition")),
+            notes=data.get("notes"),
+            created_at=data.get("created_at", ""),
+            updated_at=data.get("updated_at", ""),
+        )
+
+    def to_dict(self) -> JSONDict:
+        """The stored form (without `id`, which is the record's key in the store)."""
+        return {
+            "actors": list(self.actors),
+            "category": self.category.value,
+            "condition": self.condition.to_dict() if self.condition else None,
+            "created_at": self.created_at,
+            "deadline": self.deadline.to_dict() if self.deadline else None,
+            "made_on": self.made_on.isoformat(),
+            "notes": self.notes,
+            "recipients": list(self.recipients),
+            "source": self.source.to_dict() if self.source else None,
+            "status": self.status.value,
+            "tags": list(self.tags),
+            "target": self.target.to_dict() if self.target else None,
+            "text": self.text,
+            "title": self.title,
+            "updated_at": self.updated_at,
+            "uuid": self.uuid,
+            "venue": self.venue,
+        }
+
+    def with_changes(self, **changes: Any) -> Pledge:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    id: int
+    pledge_id: int
+    observed_on: date
+    recorded_at: str
+    summary: str
+    stance: Stance
+    source: Source | None = None
+    quantity: Quantity | None = None
+    meets_condition: bool = False
+    supersedes: int | None = None
+
+    @classmethod
+    def from_dict(cls, evidence_id: int, data: JSONDict) -> Evidence:
+        quantity = data.get("quantity")
+        return cls(
+            id=evidence_id,
+            pledge_id=data["pledge_id"],
+            observed_on=date.fromisoformat(data["observed_on"]),
+            recorded_at=data["recorded_at"],
+            summary=data["summary"],
+            stance=Stance(data["stance"]),
+            source=Source.from_dict(data.get("source")),
+            quantity=Quantity.from_dict(quantity) if quantity else None,
+            meets_condition=bool(data.get("meets_condition", False)),
+            supersedes=data.get("supersedes"),
+        )
+
+    def to_dict(self) -> JSONDict:
+        return {
+            "meets_condition": self.meets_condition,
+            "observed_on": self.observed_on.isoformat(),
+            "pledge_id": self.pledge_id,
+            "quantity": self.quantity.to_dict() if self.quantity else None,
+            "recorded_at": self.recorded_at,
+            "source": self.source.to_dict() if self.source else None,
+            "stance": self.stance.value,
+            "summary": self.summary,
+            "supersedes": self.supersedes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One change to one field of a pledge. `old` and `new` hold the field's stored form."""
+
+    id: int
+    pledge_id: int
+    field: str
+    old: Any
+    new: Any
+    reason: str
+    effective_on: date
+    recorded_at: str
+    change: int
+    evidence_id: int | None = None
+
+    @classmethod
+    def from_dict(cls, entry_id: int, data: JSONDict) -> HistoryEntry:
+        return cls(
+            id=entry_id,
+            pledge_id=data["pledge_id"],
+            field=data["field"],
+            old=data.get("old"),
+            new=data.get("new"),
+            reason=data.get("reason", ""),
+            effective_on=date.fromisoformat(data["effective_on"]),
+            recorded_at=data["recorded_at"],
+            change=data.get("change", 0),
+            evidence_id=data.get("evidence_id"),
+        )
+
+    def to_dict(self) -> JSONDict:
+        return {
+            "change": self.change,
+            "effective_on": self.effective_on.isoformat(),
+            "evidence_id": self.evidence_id,
+            "field": self.field,
+            "new": self.new,
+            "old": self.old,
+            "pledge_id": self.pledge_id,
+            "reason": self.reason,
+            "recorded_at": self.recorded_at,
+        }
+
+
+@dataclass(slots=True)
+class PledgeFilter:
+    """Which pledges a listing or report covers; every criterion is optional."""
+
+    statuses: frozenset[Status] = field(default_factory=frozenset)
+    actors: tuple[str, ...] = ()
+    categories: frozenset[Category] = field(default_factory=frozenset)
+    tags: tuple[str, ...] = ()
+
+    def matches(self, pledge: Pledge) -> bool:
+        if self.statuses and pledge.status not in self.statuses:
+            return False
+        if self.categories and pledge.category not in self.categories:
+            return False
+        if self.actors:
+            bound = {actor.casefold() for actor in pledge.actors}
+            if not any(actor.casefold() in bound for actor in self.actors):
+                return False
+        if self.tags:
+            tagged = {tag.casefold() for tag in pledge.tags}
+            if not any(tag.casefold() in tagged for tag in self.tags):
+                return False
+        return True

@@ -1,0 +1,151 @@
+"""Derived facts about pledges as of a date: never stored, always recomputed.
+
+Pure functions over records read from the store. History is replayed by `effective_on`, so
+the same store and the same as-of date always give the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge, Quantity, Stance, Status, unit_key
+
+DEFAULT_DUE_WINDOW = 30
+DEFAULT_STALE_DAYS = 180
+# Fields whose history entries hold a whole-record snapshot rather than a field's value.
+RECORD_FIELDS = frozenset({"pledge"})
+
+
+def current_evidence(evidence: Iterable[Evidence], as_of: date) -> list[Evidence]:
+    """Evidence observed by `as_of`, without items that a later correction superseded."""
+    seen = [item for item in evidence if item.observed_on <= as_of]
+    superseded = {item.supersedes for item in seen if item.supersedes is not None}
+    return [item for item in seen if item.id not in superseded]
+
+
+def supporting_total(target: Quantity, evidence: Iterable[Evidence]) -> float:
+    key = unit_key(target.unit)
+    return sum(
+        item.quantity.value
+        for item in evidence
+        if item.stance is Stance.SUPPORTS and item.quantity is not None and unit_key(item.quantity.unit) == key
+    )
+
+
+def progress(target: Quantity | None, evidence: Iterable[Evidence]) -> float | None:
+    """Supporting quantities in the target's unit over the target (1.0 = reached); None without a target."""
+    if target is None:
+        return None
+    return supporting_total(target, evidence) / target.value
+
+
+def date_target_reached(target: Quantity, evidence: Sequence[Evidence]) -> date | None:
+    """The day the running total of supporting quantities first reached the target."""
+    key = unit_key(target.unit)
+    total = 0.0
+    for item in sorted(evidence, key=lambda each: (each.observed_on, each.id)):
+        if item.stance is Stance.SUPPORTS and item.quantity is not None and unit_key(item.quantity.unit) == key:
+            total += item.quantity.value
+            if total >= target.value:
+                return item.observed_on
+    return None
+
+
+def replay(pledge: Pledge, history: Sequence[HistoryEntry], as_of: date) -> Pledge | None:
+    """The pledge as it stood on `as_of`, undoing changes that took effect after it.
+
+    None when the pledge had not been made yet on that date.
+    """
+    if pledge.made_on > as_of:
+        return None
+    later = [entry for entry in history if entry.effective_on > as_of and entry.field not in RECORD_FIELDS]
+    if not later:
+        return pledge
+    record: JSONDict = pledge.to_dict()
+    for entry in sorted(later, key=lambda each: (each.effective_on, each.id), reverse=True):
+        if entry.field in record:
+            record[entry.field] = entry.old
+    return Pledge.from_dict(pledge.id, record)
+
+
+def is_overdue(pledge: Pledge, as_of: date) -> bool:
+    """Open, past its deadline. A conditional pledge's clock does not run until its condition is met."""
+    return (
+        pledge.status.is_open
+        and pledge.status is not Status.CONDITIONAL
+        and pledge.deadline is not None
+        and pledge.deadline.date is not None
+        and pledge.deadline.date < as_of
+    )
+
+
+def days_late(pledge: Pledge, as_of: date) -> int | None:
+    if not is_overdue(pledge, as_of) or pledge.deadline is None or pledge.deadline.date is None:
+        return None
+    return (as_of - pledge.deadline.date).days
+
+
+def is_due_soon(pledge: Pledge, as_of: date, window: int = DEFAULT_DUE_WINDOW) -> bool:
+    deadline = pledge.deadline.date if pledge.deadline else None
+    return (
+        pledge.status.is_open
+        and pledge.status is not Status.CONDITIONAL
+        and deadline is not None
+        and as_of <= deadline <= as_of + timedelta(days=window)
+    )
+
+
+def last_activity(pledge: Pledge, evidence: Sequence[Evidence]) -> date:
+    """The day of the latest evidence, or the day the pledge was made when there is none."""
+    return max((item.observed_on for item in evidence), default=pledge.made_on)
+
+
+def is_stale(pledge: Pledge, evidence: Sequence[Evidence], as_of: date, stale_days: int = DEFAULT_STALE_DAYS) -> bool:
+    return pledge.status.is_open and (as_of - last_activity(pledge, evidence)).days > stale_days
+
+
+def compliance_score(pledge: Pledge, as_of: date) -> int | None:
+    """G7/G20 Research Group scale: +1 kept, 0 under way, -1 broken or overdue, None when not scored."""
+    status = pledge.status
+    if status is Status.FULFILLED:
+        return 1
+    if status in (Status.PARTIAL, Status.IN_PROGRESS, Status.STALLED):
+        return 0
+    if status is Status.BROKEN:
+        return -1
+    if status is Status.PENDING:
+        return -1 if is_overdue(pledge, as_of) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeState:
+    """A pledge as it stood on `as_of`, with the evidence known by then and its derived facts."""
+
+    pledge: Pledge
+    evidence: tuple[Evidence, ...]
+    as_of: date
+    progress: float | None
+    overdue: bool
+
+    @property
+    def last_evidence(self) -> Evidence | None:
+        return self.evidence[-1] if self.evidence else None
+
+
+def state_as_of(
+    pledge: Pledge, history: Sequence[HistoryEntry], evidence: Sequence[Evidence], as_of: date
+) -> PledgeState | None:
+    replayed = replay(pledge, history, as_of)
+    if replayed is None:
+        return None
+    known = sorted(current_evidence(evidence, as_of), key=lambda item: (item.observed_on, item.id))
+    return PledgeState(
+        pledge=replayed,
+        evidence=tuple(known),
+        as_of=as_of,
+        progress=progress(replayed.target, known),
+        overdue=is_overdue(replayed, as_of),
+    )

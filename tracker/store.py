@@ -1,0 +1,350 @@
+"""The pledge store: one TinyDB JSON file, locked, written atomically, versioned.
+
+This is the only module that touches the file. A command that changes the store runs inside
+`Store.transaction()`: it takes an exclusive lock on a sidecar lock file, reads the file once,
+works on the tables in memory through TinyDB, and on success writes the whole file once, to a
+temp file in the same folder that is fsynced and then renamed over the store, after the
+previous version has been kept as a backup. A crash at any instant leaves the old or the new
+file, never a mix; a command that fails writes nothing.
+
+Read-only commands take no lock: the rename is atomic, so a reader sees a whole file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from tracker.errors import NotFoundError, StoreDamagedError, StoreError, StoreLockedError, StoreVersionError
+from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge
+
+SCHEMA_VERSION = 1
+DEFAULT_LOCK_TIMEOUT = 5.0
+TABLES = ("pledges", "evidence", "history")
+META = "_meta"
+META_ID = "1"
+UUID_PREFIX_MIN = 4
+
+
+def default_store_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("tracker", appauthor=False) / "pledges.json"
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+class SnapshotStorage(Storage):
+    """TinyDB storage over tables already read from disk; writes only mark them changed.
+
+    TinyDB's own JSONStorage rewrites the file in place on every insert, without a lock;
+    here the whole command's changes are written once, atomically, by `Store`.
+    """
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.tables = tables
+        self.changed = False
+
+    def read(self) -> dict[str, Any]:
+        return self.tables
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.tables = data
+        self.changed = True
+
+
+def empty_tables() -> dict[str, Any]:
+    meta = {"schema_version": SCHEMA_VERSION, "next_ids": dict.fromkeys(TABLES, 1), "changes": 0}
+    tables: dict[str, Any] = {META: {META_ID: meta}}
+    for name in TABLES:
+        tables[name] = {}
+    return tables
+
+
+def check_shape(tables: Any) -> str | None:
+    """Why the parsed file is not a store we can use, or None when its shape is sound."""
+    if not isinstance(tables, dict):
+        return "the top level is not an object"
+    meta_table = tables.get(META)
+    if not isinstance(meta_table, dict) or not isinstance(meta_table.get(META_ID), dict):
+        return "the _meta table is missing"
+    meta = meta_table[META_ID]
+    version = meta.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        return "_meta.schema_version is missing or not a number"
+    next_ids = meta.get("next_ids")
+    if not isinstance(next_ids, dict) or not all(isinstance(next_ids.get(name), int) for name in TABLES):
+        return "_meta.next_ids is missing or incomplete"
+    for name in TABLES:
+        table = tables.get(name, {})
+        if not isinstance(table, dict):
+            return f"the {name} table is not an object"
+        for key, record in table.items():
+            if not key.isdigit() or not isinstance(record, dict):
+                return f"record {key!r} of the {name} table is malformed"
+            if int(key) >= next_ids[name]:
+                return f"record {key} of the {name} table is beyond _meta.next_ids"
+    return None
+
+
+class Session:
+    """Typed access to the tables of one snapshot of the store, inside or outside a transaction."""
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        for name in TABLES:
+            tables.setdefault(name, {})
+        self.storage = SnapshotStorage(tables)
+        self.db = TinyDB(storage=lambda: self.storage)
+        self.pledge_table: Table = self.db.table("pledges", cache_size=0)
+        self.evidence_table: Table = self.db.table("evidence", cache_size=0)
+        self.history_table: Table = self.db.table("history", cache_size=0)
+        self.meta_table: Table = self.db.table(META, cache_size=0)
+        self._change: int | None = None
+
+    @property
+    def tables(self) -> dict[str, Any]:
+        return self.storage.tables
+
+    @property
+    def meta(self) -> JSONDict:
+        meta: JSONDict = self.tables[META][META_ID]
+        return meta
+
+    @property
+    def changed(self) -> bool:
+        return self.storage.changed
+
+    # ids ---------------------------------------------------------------------------------
+    def _take_id(self, table: str) -> int:
+        """The next id of a table. Kept in _meta, so a removed record's id is never reused."""
+        meta = self.meta
+        taken: int = meta["next_ids"][table]
+        next_ids = dict(meta["next_ids"], **{table: taken + 1})
+        self.meta_table.update({"next_ids": next_ids}, doc_ids=[int(META_ID)])
+        return taken
+
+    @property
+    def change(self) -> int:
+        """The number of the change this command makes, shared by all its history entries."""
+        if self._change is None:
+            self._change = int(self.meta.get("changes", 0)) + 1
+            self.meta_table.update({"changes": self._change}, doc_ids=[int(META_ID)])
+        return self._change
+
+    # pledges -----------------------------------------------------------------------------
+    def pledges(self) -> list[Pledge]:
+        return [Pledge.from_dict(int(key), record) for key, record in self.tables["pledges"].items()]
+
+    def pledge(self, pledge_id: int) -> Pledge:
+        record = self.tables["pledges"].get(str(pledge_id))
+        if record is None:
+            raise NotFoundError(f"no pledge with id {pledge_id}; `tracker list` shows the ids")
+        return Pledge.from_dict(pledge_id, record)
+
+    def resolve(self, reference: str) -> Pledge:
+        """Find a pledge by its integer id or by a unique prefix (4+ characters) of its uuid."""
+        cleaned = reference.strip().lower()
+        if cleaned.isdigit() and str(int(cleaned)) in self.tables["pledges"]:
+            return self.pledge(int(cleaned))
+        if len(cleaned) >= UUID_PREFIX_MIN:
+            matches = [
+                int(key) for key, record in self.tables["pledges"].items() if record.get("uuid", "").startswith(cleaned)
+            ]
+            if len(matches) == 1:
+                return self.pledge(matches[0])
+            if len(matches) > 1:
+                raise NotFoundError(f"'{reference}' matches {len(matches)} pledges; give more of the uuid")
+        if cleaned.isdigit():
+            raise NotFoundError(f"no pledge with id {reference}; `tracker list` shows the ids")
+        raise NotFoundError(
+            f"no pledge matches '{reference}'; give an id or at least {UUID_PREFIX_MIN} characters of a uuid"
+        )
+
+    def insert_pledge(self, pledge: Pledge) -> Pledge:
+        pledge_id = self._take_id("pledges")
+        self.pledge_table.insert(Document(pledge.to_dict(), doc_id=pledge_id))
+        return pledge.with_changes(id=pledge_id)
+
+    def update_pledge(self, pledge: Pledge) -> None:
+        self.pledge_table.update(pledge.to_dict(), doc_ids=[pledge.id])
+
+    def remove_pledge(self, pledge_id: int) -> None:
+        self.pledge_table.remove(doc_ids=[pledge_id])
+        evidence_ids = [int(key) for key, record in self.tables["evidence"].items() if record["pledge_id"] == pledge_id]
+        if evidence_ids:
+            self.evidence_table.remove(doc_ids=evidence_ids)
+
+    # evidence ----------------------------------------------------------------------------
+    def evidence(self) -> list[Evidence]:
+        return [Evidence.from_dict(int(key), record) for key, record in self.tables["evidence"].items()]
+
+    def evidence_for(self, pledge_id: int) -> list[Evidence]:
+        found = [
+            Evidence.from_dict(int(key), record)
+            for key, record in self.tables["evidence"].items()
+            if record["pledge_id"] == pledge_id
+        ]
+        return sorted(found, key=lambda item: (item.observed_on, item.id))
+
+    def insert_evidence(self, evidence: Evidence) -> Evidence:
+        evidence_id = self._take_id("evidence")
+        self.evidence_table.insert(Document(evidence.to_dict(), doc_id=evidence_id))
+        return Evidence.from_dict(evidence_id, evidence.to_dict())
+
+    # history -----------------------------------------------------------------------------
+    def history(self) -> list[HistoryEntry]:
+        return [HistoryEntry.from_dict(int(key), record) for key, record in self.tables["history"].items()]
+
+    def history_for(self, pledge_id: int) -> list[HistoryEntry]:
+        found = [
+            HistoryEntry.from_dict(int(key), record)
+            for key, record in self.tables["history"].items()
+            if record["pledge_id"] == pledge_id
+        ]
+        return sorted(found, key=lambda entry: (entry.effective_on, entry.id))
+
+    def insert_history(self, entry: HistoryEntry) -> None:
+        entry_id = self._take_id("history")
+        self.history_table.insert(Document(entry.to_dict(), doc_id=entry_id))
+
+
+class Store:
+    """The store file at `path`, with its lock file and backup beside it."""
+
+    def __init__(self, path: Path, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = path
+        self.lock_timeout = lock_timeout
+
+    @property
+    def backup(self) -> Path:
+        return backup_path(self.path)
+
+    def _backup_note(self) -> str:
+        if self.backup.exists():
+            return f"the previous version is {self.backup} (copy it over the store to go back to it)"
+        return f"no backup exists ({self.backup} is missing)"
+
+    def _damaged(self, why: str) -> StoreDamagedError:
+        return StoreDamagedError(f"store {self.path} is damaged ({why}); it was left as it is; {self._backup_note()}")
+
+    def read_tables(self) -> dict[str, Any]:
+        """Parse and check the store file; a missing file is a new, empty store."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return empty_tables()
+        except IsADirectoryError:
+            raise StoreError(f"store {self.path} is a folder, not a file") from None
+        except OSError as error:
+            raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
+        if not raw.strip():
+            raise self._damaged("the file is empty")
+        try:
+            tables = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            raise self._damaged(f"not valid JSON: {error}") from None
+        problem = check_shape(tables)
+        if problem:
+            raise self._damaged(problem)
+        version = tables[META][META_ID]["schema_version"]
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"store {self.path} has schema version {version}, newer than this tracker understands "
+                f"({SCHEMA_VERSION}); upgrade tracker. The file was left as it is; {self._backup_note()}"
+            )
+        return dict(tables)
+
+    def snapshot(self) -> Session:
+        """The store as it is now, for reading only."""
+        return Session(self.read_tables())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Lock the store, yield its tables, and write them back once if the block succeeds."""
+        from filelock import FileLock, Timeout
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the folder of store {self.path}: {error.strerror}") from None
+        lock = FileLock(str(lock_path(self.path)), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLockedError(
+                f"store {self.path} is locked by another tracker process (waited {self.lock_timeout:g} s); "
+                "try again, or set TRACKER_LOCK_TIMEOUT to wait longer"
+            ) from None
+        except OSError as error:
+            raise StoreError(f"cannot lock store {self.path}: {error.strerror}") from None
+        try:
+            session = Session(self.read_tables())
+            yield session
+            if session.changed:
+                self._write(session.tables)
+        finally:
+            lock.release()
+
+    def _write(self, tables: dict[str, Any]) -> None:
+        payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        directory = self.path.parent
+        descriptor, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if self.path.exists():
+                os.chmod(temp, stat.S_IMODE(self.path.stat().st_mode))
+                self._keep_backup()
+            os.replace(temp, self.path)
+            _fsync_folder(directory)
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write store {self.path}: {error.strerror or error}; the store was left as it was"
+            ) from None
+
+    def _keep_backup(self) -> None:
+        """Keep the current file as the backup; a hard link costs no copy, and the store's
+        replacement by rename leaves the backup holding the old content."""
+        staged = self.backup.with_name(self.backup.name + ".tmp")
+        staged.unlink(missing_ok=True)
+        try:
+            os.link(self.path, staged)
+        except OSError:
+            import shutil
+
+            shutil.copy2(self.path, staged)
+        os.replace(staged, self.backup)
+
+
+def _fsync_folder(directory: Path) -> None:
+    """Make the rename itself durable; some systems cannot open a folder, which is harmless."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
