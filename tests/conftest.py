@@ -44,3 +44,49 @@ def invoke(runner: CliRunner) -> Callable[..., object]:
         return runner.invoke(app, list(args), input=input)
 
     return run
+
+
+# Added fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> object:
+    """The library's clock at FIXED_NOW, for tests that call ledger functions directly."""
+    from datetime import UTC, datetime
+
+    from tracker.ledger import Clock
+
+    return Clock.at(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=UTC))
+
+
+@pytest.fixture
+def lib_store(isolated_store: Path) -> object:
+    """A real `Store` over the test's own TinyDB file (the same one the CLI uses)."""
+    from tracker.store import Store
+
+    return Store(isolated_store, lock_timeout=5)
+
+
+@pytest.fixture
+def add(invoke: Callable[..., object]) -> Callable[..., int]:
+    """`tracker add` through the CLI; returns the new id. An actor is supplied unless one is given."""
+
+    def run(title: str = "Provide 150,000 more vaccine doses", *options: str) -> int:
+        args = ["add", title, *options]
+        if "--actor" not in options and "-a" not in options:
+            args += ["--actor", "Russia"]
+        result = invoke(*args)
+        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)  # type: ignore[attr-defined]
+        return int(result.stdout.strip())  # type: ignore[attr-defined]
+
+    return run
+
+
+@pytest.fixture
+def store_bytes(isolated_store: Path) -> Callable[[], bytes | None]:
+    """The store file's exact bytes (None when it does not exist), to prove a command left it alone."""
+
+    def read() -> bytes | None:
+        return isolated_store.read_bytes() if isolated_store.exists() else None
+
+    return read

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 from tracker import __version__
-from tracker.errors import BadInputError, StoreError, TrackerError
+from tracker.errors import BadInputError, ConditionFailedError, StoreError, TrackerError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,6 +65,10 @@ def guarded(function: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
+        except ConditionFailedError as error:
+            # Not an error: the report printed; the exit code is the signal for cron.
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"tracker: {error}", markup=False)
+            raise typer.Exit(error.exit_code) from None
         except TrackerError as error:
             fail(str(error), error.exit_code)
         except KeyboardInterrupt:
@@ -152,33 +156,19 @@ def main(
 
 
 # Options shared by several commands --------------------------------------------------------
-AsOf = Annotated[str | None, typer.Option("--as-of", help="Compute overdue and progress as of this date (default today).")]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Compute overdue and progress as of this date (default today).")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (a documented, stable shape).")]
 SourceUrl = Annotated[str | None, typer.Option("--source", help="URL of the report this comes from.")]
 SourceTitle = Annotated[str | None, typer.Option("--source-title", help="Title of the source.")]
 Publisher = Annotated[str | None, typer.Option("--publisher", help="Who published the source.")]
 
 
-def _states(session: Any, as_of: date, pledge_filter: Any, overdue_only: bool) -> list[Any]:
-    from collections import defaultdict
+def records(session: Any) -> Any:
+    from tracker.reports import Records
 
-    from tracker.rules import state_as_of
-
-    evidence_by_pledge: dict[int, list[Any]] = defaultdict(list)
-    for item in session.evidence():
-        evidence_by_pledge[item.pledge_id].append(item)
-    history_by_pledge: dict[int, list[Any]] = defaultdict(list)
-    for entry in session.history():
-        history_by_pledge[entry.pledge_id].append(entry)
-    states = []
-    for pledge in session.pledges():
-        state = state_as_of(pledge, history_by_pledge[pledge.id], evidence_by_pledge[pledge.id], as_of)
-        if state is None or not pledge_filter.matches(state.pledge):
-            continue
-        if overdue_only and not state.overdue:
-            continue
-        states.append(state)
-    return sorted(states, key=lambda state: state.pledge.id)
+    return Records.group(session.pledges(), session.evidence(), session.history())
 
 
 @app.command("add")
@@ -188,10 +178,17 @@ def add_command(
     actor: Annotated[list[str], typer.Option("--actor", "-a", help="Who is bound (repeat for a joint pledge).")] = [],  # noqa: B006
     recipient: Annotated[list[str], typer.Option("--recipient", "-r", help="Who benefits (repeatable).")] = [],  # noqa: B006
     made_on: Annotated[str | None, typer.Option("--made-on", help="When the pledge was made (default today).")] = None,
-    deadline: Annotated[str | None, typer.Option("--deadline", "-d", help="When it falls due: '2021-12-31', 'Q3 2022', 'within six months', ...")] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option("--deadline", "-d", help="When it falls due: '2021-12-31', 'Q3 2022', 'within six months', ..."),
+    ] = None,
     target: Annotated[str | None, typer.Option("--target", help="A measurable target, like '150000 doses'.")] = None,
-    condition: Annotated[str | None, typer.Option("--condition", help="What the pledge waits on ('once the protocol is signed').")] = None,
-    category: Annotated[str, typer.Option("--category", "-c", help="defence, security, trade, energy, health, diplomacy or other.")] = "other",
+    condition: Annotated[
+        str | None, typer.Option("--condition", help="What the pledge waits on ('once the protocol is signed').")
+    ] = None,
+    category: Annotated[
+        str, typer.Option("--category", "-c", help="defence, security, trade, energy, health, diplomacy or other.")
+    ] = "other",
     tag: Annotated[list[str], typer.Option("--tag", "-t", help="A free tag (repeatable).")] = [],  # noqa: B006
     source: SourceUrl = None,
     source_title: SourceTitle = None,
@@ -199,7 +196,9 @@ def add_command(
     text: Annotated[str | None, typer.Option("--text", help="The exact words as reported.")] = None,
     venue: Annotated[str | None, typer.Option("--venue", help="Where it was made ('talks in Islamabad').")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Your own notes.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Initial status (default pending, or conditional with --condition).")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Initial status (default pending, or conditional with --condition).")
+    ] = None,
 ) -> None:
     """Record a new pledge and print its id."""
     from tracker.ledger import SourceInput, add_pledge
@@ -232,7 +231,9 @@ def add_command(
 @guarded
 def list_command(
     status: Annotated[list[str], typer.Option("--status", "-s", help="Only these statuses (repeatable).")] = [],  # noqa: B006
-    actor: Annotated[list[str], typer.Option("--actor", "-a", help="Only pledges binding this actor (repeatable).")] = [],  # noqa: B006
+    actor: Annotated[
+        list[str], typer.Option("--actor", "-a", help="Only pledges binding this actor (repeatable).")
+    ] = [],  # noqa: B006
     category: Annotated[list[str], typer.Option("--category", "-c", help="Only this category (repeatable).")] = [],  # noqa: B006
     tag: Annotated[list[str], typer.Option("--tag", "-t", help="Only pledges with this tag (repeatable).")] = [],  # noqa: B006
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue pledges.")] = False,
@@ -250,7 +251,11 @@ def list_command(
         categories=frozenset(parse_category(value) for value in category),
         tags=tuple(tag),
     )
-    states = _states(store().snapshot(), day, pledge_filter, overdue)
+    from tracker.reports import states_as_of
+
+    states = states_as_of(records(store().snapshot()), day, pledge_filter)
+    if overdue:
+        states = [state for state in states if state.overdue]
     console = out()
     if json:
         from tracker.render.json import dumps, pledge_json
@@ -286,18 +291,20 @@ def show_command(
     state = state_as_of(found, history, evidence, day)
     if state is None:
         raise BadInputError(f"pledge {found.id} was made on {found.made_on.isoformat()}, after {day.isoformat()}")
+    # As of a past date, show only what was known and in effect by then.
+    history = [entry for entry in history if entry.effective_on <= day]
     if json:
         from tracker.render.json import dumps, pledge_detail_json
 
-        typer.echo(dumps(pledge_detail_json(state, evidence, history)))
+        typer.echo(dumps(pledge_detail_json(state, state.evidence, history)))
         return
     from tracker.render import text
 
     console = out()
     if console.is_terminal:
-        console.print(text.pledge_detail(state, evidence))
+        console.print(text.pledge_detail(state, state.evidence))
     else:
-        text.print_lines(console, text.pledge_detail_lines(state, evidence))
+        text.print_lines(console, text.pledge_detail_lines(state, state.evidence))
 
 
 @app.command("log")
@@ -319,7 +326,7 @@ def log_command(
 
     console = out()
     if console.is_terminal:
-        console.print(text.Text(f"#{found.id} {found.title}", style="bold"))
+        console.print(f"#{found.id} {found.title}", style="bold", markup=False)
         console.print(text.history_table(history))
     else:
         text.print_lines(console, text.history_lines(history))
@@ -331,7 +338,9 @@ def edit_command(
     pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     actor: Annotated[list[str] | None, typer.Option("--actor", "-a", help="Replace the actors (repeatable).")] = None,
-    recipient: Annotated[list[str] | None, typer.Option("--recipient", "-r", help="Replace the recipients (repeatable).")] = None,
+    recipient: Annotated[
+        list[str] | None, typer.Option("--recipient", "-r", help="Replace the recipients (repeatable).")
+    ] = None,
     made_on: Annotated[str | None, typer.Option("--made-on", help="New date the pledge was made.")] = None,
     deadline: Annotated[str | None, typer.Option("--deadline", "-d", help="New deadline ('none' removes it).")] = None,
     target: Annotated[str | None, typer.Option("--target", help="New target ('' removes it).")] = None,
@@ -400,7 +409,13 @@ def rm_command(
 @guarded
 def status_command(
     pledge: Annotated[str, typer.Argument(help="Pledge id or uuid prefix.")],
-    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="pending, conditional, in_progress, stalled, partial, fulfilled, broken or withdrawn.")],
+    new_status: Annotated[
+        str,
+        typer.Argument(
+            metavar="STATUS",
+            help="pending, conditional, in_progress, stalled, partial, fulfilled, broken or withdrawn.",
+        ),
+    ],
     note: Annotated[str | None, typer.Option("--note", "-n", help="Why, for the log.")] = None,
     date_: Annotated[str | None, typer.Option("--date", help="When the change took effect (default today).")] = None,
 ) -> None:
@@ -425,11 +440,20 @@ def evidence_add_command(
     source: SourceUrl = None,
     source_title: SourceTitle = None,
     publisher: Publisher = None,
-    quantity: Annotated[str | None, typer.Option("--quantity", "-q", help="A quantity delivered, like '50000 doses'.")] = None,
+    quantity: Annotated[
+        str | None, typer.Option("--quantity", "-q", help="A quantity delivered, like '50000 doses'.")
+    ] = None,
     stance: Annotated[str, typer.Option("--stance", help="supports, contradicts or context.")] = "supports",
-    status: Annotated[str | None, typer.Option("--status", help="Set the pledge's status, effective on the evidence date.")] = None,
-    meets_condition: Annotated[bool, typer.Option("--meets-condition", help="This event meets the pledge's condition.")] = False,
-    supersedes: Annotated[int | None, typer.Option("--supersedes", help="Id of an evidence item this one corrects.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Set the pledge's status, effective on the evidence date.")
+    ] = None,
+    meets_condition: Annotated[
+        bool, typer.Option("--meets-condition", help="This event meets the pledge's condition.")
+    ] = False,
+    supersedes: Annotated[
+        int | None, typer.Option("--supersedes", help="Id of an evidence item this one corrects.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="Why the status changes, for the log.")] = None,
 ) -> None:
     """Record dated, sourced evidence about a pledge."""
     from tracker.ledger import SourceInput, add_evidence
@@ -449,6 +473,7 @@ def evidence_add_command(
             status=parse_status(status) if status is not None else None,
             meets_condition=meets_condition,
             supersedes=supersedes,
+            note=note,
         )
     notes = "".join(f"; {change}" for change in result.changes)
     typer.echo(f"evidence {result.evidence.id} added to pledge {result.pledge.id}{notes}")
@@ -478,6 +503,235 @@ def evidence_list_command(
         console.print(text.evidence_table(evidence))
     else:
         console.print(f"No evidence for pledge {found.id} yet.", style="dim")
+
+
+def write_output(content: str | bytes, output: Path | None) -> None:
+    """Print to stdout, or write the file named by -o (a failure there is the user's to fix: exit 1)."""
+    if output is None:
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
+        return
+    try:
+        if isinstance(content, bytes):
+            output.write_bytes(content)
+        else:
+            output.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise BadInputError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def build(
+    kind: str,
+    as_of: str | None,
+    since: str | None,
+    actor: list[str],
+    category: list[str],
+    tag: list[str],
+    window: int,
+    stale_days: int,
+) -> Any:
+    from tracker.model import PledgeFilter, parse_category
+    from tracker.reports import ReportKind, ReportOptions, build_report
+
+    try:
+        report_kind = ReportKind(kind.strip().lower())
+    except ValueError:
+        accepted = ", ".join(member.value for member in ReportKind)
+        raise BadInputError(f"unknown report '{kind}'; accepted: {accepted}") from None
+    if window < 0 or stale_days < 0:
+        raise BadInputError("--window and --stale-days take a number of days, 0 or more")
+    moment = clock()
+    day = parse_day(as_of, moment.today) or moment.today
+    options = ReportOptions(
+        as_of=day,
+        since=parse_day(since, moment.today),
+        window=window,
+        stale_days=stale_days,
+        pledge_filter=PledgeFilter(
+            actors=tuple(actor), categories=frozenset(parse_category(value) for value in category), tags=tuple(tag)
+        ),
+    )
+    if options.since and options.since > day:
+        raise BadInputError(f"--since {options.since.isoformat()} is after the report date {day.isoformat()}")
+    return build_report(records(store().snapshot()), report_kind, options)
+
+
+ReportActor = Annotated[list[str], typer.Option("--actor", "-a", help="Only pledges binding this actor (repeatable).")]
+ReportCategory = Annotated[list[str], typer.Option("--category", "-c", help="Only this category (repeatable).")]
+ReportTag = Annotated[list[str], typer.Option("--tag", "-t", help="Only pledges with this tag (repeatable).")]
+Since = Annotated[str | None, typer.Option("--since", help="Fulfilled since, and what changed since, this date.")]
+Window = Annotated[int, typer.Option("--window", help="Days ahead that count as due soon.")]
+StaleDays = Annotated[int, typer.Option("--stale-days", help="Days without evidence after which an open pledge is stale.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of standard output.")]
+FAIL_ON = ("overdue", "due", "stale")
+
+
+@app.command("report")
+@guarded
+def report_command(
+    kind: Annotated[str, typer.Argument(help="summary, overdue, fulfilled, due or stale.")] = "summary",
+    as_of: AsOf = None,
+    since: Since = None,
+    actor: ReportActor = [],  # noqa: B006
+    category: ReportCategory = [],  # noqa: B006
+    tag: ReportTag = [],  # noqa: B006
+    window: Window = 30,
+    stale_days: StaleDays = 180,
+    format_: Annotated[str, typer.Option("--format", "-f", help="text, markdown, json or csv.")] = "text",
+    output: Output = None,
+    fail_on: Annotated[
+        list[str], typer.Option("--fail-on", help="Exit 4 if the report has overdue, due or stale pledges (repeatable).")
+    ] = [],  # noqa: B006
+) -> None:
+    """What is overdue, due soon, stale or fulfilled, and how each actor keeps its word."""
+    formats = ("text", "markdown", "json", "csv")
+    if format_ not in formats:
+        raise BadInputError(f"unknown format '{format_}'; accepted: {', '.join(formats)}")
+    for condition in fail_on:
+        if condition not in FAIL_ON:
+            raise BadInputError(f"unknown --fail-on '{condition}'; accepted: {', '.join(FAIL_ON)}")
+    report = build(kind, as_of, since, actor, category, tag, window, stale_days)
+    if format_ == "json":
+        from tracker.render.json import dumps, report_json
+
+        write_output(dumps(report_json(report)) + "\n", output)
+    elif format_ == "markdown":
+        from tracker.render.markdown import report_markdown
+
+        write_output(report_markdown(report), output)
+    elif format_ == "csv":
+        from tracker.render.csv import report_csv
+
+        write_output(report_csv(report), output)
+    else:
+        from tracker.render.text import report_renderables
+
+        if output is None:
+            console = out()
+            for part in report_renderables(report):
+                console.print(part)
+        else:
+            import io
+
+            buffer = io.StringIO()
+            console = Console(file=buffer, width=100, color_system=None, highlight=False)
+            for part in report_renderables(report):
+                console.print(part)
+            write_output(buffer.getvalue(), output)
+    met = [condition for condition in fail_on if report.items(condition)]
+    if met:
+        counts = ", ".join(f"{len(report.items(condition))} {condition}" for condition in met)
+        raise ConditionFailedError(f"--fail-on met: {counts}")
+
+
+EXPORT_FORMATS = ("json", "markdown", "csv", "ics")
+
+
+@app.command("export")
+@guarded
+def export_command(
+    format_: Annotated[str, typer.Argument(metavar="FORMAT", help="json (lossless), markdown (a briefing), csv or ics.")],
+    output: Output = None,
+    as_of: AsOf = None,
+    actor: ReportActor = [],  # noqa: B006
+    category: ReportCategory = [],  # noqa: B006
+    tag: ReportTag = [],  # noqa: B006
+) -> None:
+    """Export the store: json keeps everything; markdown, csv and ics are views as of a date."""
+    if format_ not in EXPORT_FORMATS:
+        raise BadInputError(f"unknown export format '{format_}'; accepted: {', '.join(EXPORT_FORMATS)}")
+    if format_ == "json":
+        if actor or category or tag or as_of:
+            raise BadInputError("export json is the whole store; --as-of, --actor, --category and --tag do not apply")
+        from tracker.render.json import dumps
+        from tracker.transfer import export_document
+
+        write_output(dumps(export_document(store().snapshot())) + "\n", output)
+        return
+    report = build("summary", as_of, None, actor, category, tag, 30, 180)
+    if format_ == "markdown":
+        from tracker.render.markdown import briefing
+
+        write_output(briefing(report), output)
+    elif format_ == "csv":
+        from tracker.transfer import export_csv
+
+        write_output(export_csv(report.states), output)
+    else:
+        from tracker.transfer import export_ics
+
+        write_output(export_ics(report.states), output)
+
+
+@app.command("import")
+@guarded
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A .json file from `tracker export json`, or a .csv of pledges.")],
+    force: Annotated[bool, typer.Option("--force", help="On conflicts, let the file's version win.")] = False,
+) -> None:
+    """Load pledges from a JSON export (merged by uuid) or a CSV spreadsheet (one row per pledge)."""
+    try:
+        content = file.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise BadInputError(f"cannot read {file}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"{file} is not UTF-8 text") from None
+    moment = clock()
+    if file.suffix.lower() == ".csv":
+        from tracker.transfer import import_csv
+
+        rows = max(content.count("\n") - 1, 0)
+        with writing() as session, _row_progress(rows) as on_row:
+            result = import_csv(session, moment, content, on_row=on_row)
+    else:
+        import orjson
+
+        from tracker.transfer import import_document
+
+        try:
+            document = orjson.loads(content)
+        except orjson.JSONDecodeError as error:
+            raise BadInputError(f"{file} is not valid JSON ({error}); give a .json export or a .csv file") from None
+        with writing() as session:
+            result = import_document(session, moment, document, force=force)
+    typer.echo(result.summary())
+
+
+@contextmanager
+def _row_progress(rows: int) -> Iterator[Any]:
+    """A progress bar on a terminal for large files; nothing when piped or small."""
+    if rows < 500 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("importing", total=rows)
+        yield lambda done: progress.update(task, completed=done)
+
+
+@app.command("timeline")
+@guarded
+def timeline_command(
+    as_of: AsOf = None,
+    actor: ReportActor = [],  # noqa: B006
+    category: ReportCategory = [],  # noqa: B006
+    tag: ReportTag = [],  # noqa: B006
+) -> None:
+    """Draw the pledges on a time axis: bars to their deadlines, evidence marks, today's line."""
+    from tracker.render.timeline import timeline
+
+    report = build("summary", as_of, None, actor, category, tag, 30, 180)
+    console = out()
+    drawing = timeline(report.states, report.as_of, console.width, color=console.is_terminal)
+    if console.is_terminal:
+        console.print(drawing)
+    else:
+        from tracker.render.text import print_lines
+
+        print_lines(console, drawing.plain.split("\n"))
 
 
 def run() -> None:

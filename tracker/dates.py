@@ -8,6 +8,7 @@ rather than guessed (dateutil's fuzzy parsing silently drops "end of" or "Q3").
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -154,14 +155,18 @@ def _shifted(day: date, offset: str, text: str) -> date:
 def _count(text: str) -> int | None:
     figure = parse_figure(text)
     if figure is not None:
-        return int(figure) if figure == int(figure) else None
+        # A figure of 309+ digits reads as infinity, which int() refuses with OverflowError.
+        return int(figure) if math.isfinite(figure) and figure == int(figure) else None
+    if text in ("a", "an"):  # "within a year": words_to_number reads an article only before a number word
+        return 1
     return words_to_number(text)
 
 
 def _offset(text: str) -> str | None:
     """"6 months", "six months", "a year", "6m", "+6m" -> "6m"; None when it is not an offset."""
     if match := re.fullmatch(r"\+?\s*(\d+)\s*([dwmy])", text):
-        count, unit = int(match[1]), match[2]
+        # int() refuses digit strings longer than 4300 characters; anything past 6 digits is too far anyway.
+        count, unit = (int(match[1]) if len(match[1]) <= 6 else 0), match[2]
     elif match := re.fullmatch(r"(.+?)\s+(days?|weeks?|months?|years?)", text):
         parsed = _count(match[1])
         if parsed is None:
@@ -229,7 +234,8 @@ def parse_deadline(text: str, made_on: date, condition_met_on: date | None = Non
         return Deadline(original, due, _UNIT_PRECISION[offset[-1]], "made_on")
 
     period = re.sub(r"^(?:by|in|until)\s+", "", cleaned)
-    period = re.sub(r"^(?:the\s+)?end(?:\s+of|-)\s*(?:the\s+)?", "", period)
+    # "end of the year" leaves "the year", which _period_end reads as the end of made_on's year.
+    period = re.sub(r"^(?:the\s+)?end(?:\s+of|-)\s*", "", period)
     try:
         found = _period_end(period, made_on)
     except (ValueError, OverflowError):

@@ -68,6 +68,21 @@ def _not_in_future(day: date, clock: Clock, what: str) -> None:
         raise BadInputError(f"the {what} {day.isoformat()} is in the future (today is {clock.today.isoformat()})")
 
 
+def _change_date(pledge: Pledge, day: date, clock: Clock) -> date:
+    """A change takes effect between the day the pledge was made and today."""
+    _not_in_future(day, clock, "date of the change")
+    if day < pledge.made_on:
+        raise BadInputError(
+            f"the change cannot take effect on {day.isoformat()}, before the pledge was made ({pledge.made_on.isoformat()})"
+        )
+    return day
+
+
+def _last_status_change(session: Session, pledge: Pledge) -> date | None:
+    dates = [entry.effective_on for entry in session.history_for(pledge.id) if entry.field == "status"]
+    return max(dates, default=None)
+
+
 class Recorder:
     """Writes a command's changes to history, all under the command's change number."""
 
@@ -182,7 +197,7 @@ class PledgeEdit:
     notes: str | None = None
 
     def is_empty(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__slots__)  # type: ignore[attr-defined]
+        return all(getattr(self, name) is None for name in self.__slots__)
 
 
 def edit_pledge(
@@ -223,7 +238,8 @@ def edit_pledge(
     if deadline_text is not None:
         changes["deadline"] = _deadline(deadline_text, changes.get("made_on", pledge.made_on), condition)
     after = pledge.with_changes(**changes)
-    return Recorder(session, clock).save(pledge, after, reason or "edited", effective_on or clock.today)
+    day = _change_date(after, effective_on or clock.today, clock)
+    return Recorder(session, clock).save(pledge, after, reason or "edited", day)
 
 
 def set_status(
@@ -235,12 +251,13 @@ def set_status(
     effective_on: date | None = None,
 ) -> Pledge:
     pledge = session.resolve(reference)
-    effective_on = effective_on or clock.today
-    _not_in_future(effective_on, clock, "date of the change")
-    if effective_on < pledge.made_on:
+    effective_on = _change_date(pledge, effective_on or clock.today, clock)
+    latest = _last_status_change(session, pledge)
+    if latest is not None and effective_on < latest:
+        # Replaying history by date would let the later change win, contradicting the stored status.
         raise BadInputError(
-            f"the change cannot take effect on {effective_on.isoformat()}, before the pledge was made "
-            f"({pledge.made_on.isoformat()})"
+            f"pledge {pledge.id} last changed status on {latest.isoformat()}; a status change must take effect "
+            f"on or after that date"
         )
     if status is pledge.status:
         raise BadInputError(f"pledge {pledge.id} is already {status.value}")
@@ -268,6 +285,7 @@ def add_evidence(
     status: Status | None = None,
     meets_condition: bool = False,
     supersedes: int | None = None,
+    note: str | None = None,
 ) -> EvidenceResult:
     pledge = session.resolve(reference)
     observed_on = observed_on or clock.today
@@ -309,7 +327,14 @@ def add_evidence(
         current = recorder.save(current, after, f"condition met: {evidence.summary}", effective_on, evidence.id)
         changes.append("condition met" + (", now pending" if new_status is not pledge.status else ""))
     if status is not None and status is not current.status:
-        current = recorder.save(current, current.with_changes(status=status), evidence.summary, effective_on, evidence.id)
+        latest = _last_status_change(session, current)
+        if latest is not None and effective_on < latest:
+            raise BadInputError(
+                f"pledge {pledge.id} last changed status on {latest.isoformat()}; evidence dated earlier cannot set "
+                "its status (record it without --status)"
+            )
+        reason = optional_text(note) or evidence.summary
+        current = recorder.save(current, current.with_changes(status=status), reason, effective_on, evidence.id)
         changes.append(f"status set to {status.value}")
     elif status is None and current.target is not None and current.status.is_open:
         known = rules.current_evidence([*existing, evidence], clock.today)

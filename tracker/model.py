@@ -140,7 +140,8 @@ def _tidy_number(value: float) -> float:
 
 
 def format_number(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
+    # 2.999 rounds to "3.00": strip the zeros and then a bare trailing point ("3", not "3.").
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +156,13 @@ class Source:
         if url is None and title is None and publisher is None:
             return None
         if url is not None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+            try:
+                parts = urlsplit(url)
+            except ValueError:  # "http://[::1" (an unclosed IPv6 host) is refused by urlsplit itself
+                parts = None
+            # urlsplit silently drops tabs and newlines, so any whitespace is checked on the text itself.
+            has_space = any(character.isspace() for character in url)
+            if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or has_space:
                 raise BadInputError(f"'{url}' is not a web address; give a full http:// or https:// URL")
         return cls(url, title, publisher)
 

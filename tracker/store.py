@@ -13,6 +13,7 @@ Read-only commands take no lock: the rename is atomic, so a reader sees a whole 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -77,6 +78,10 @@ def empty_tables() -> dict[str, Any]:
     return tables
 
 
+# A record's key: a canonical decimal id (no sign, no leading zero, ASCII digits only).
+_RECORD_KEY = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
 def check_shape(tables: Any) -> str | None:
     """Why the parsed file is not a store we can use, or None when its shape is sound."""
     if not isinstance(tables, dict):
@@ -96,10 +101,17 @@ def check_shape(tables: Any) -> str | None:
         if not isinstance(table, dict):
             return f"the {name} table is not an object"
         for key, record in table.items():
-            if not key.isdigit() or not isinstance(record, dict):
+            if not _RECORD_KEY.fullmatch(key) or not isinstance(record, dict):
                 return f"record {key!r} of the {name} table is malformed"
             if int(key) >= next_ids[name]:
                 return f"record {key} of the {name} table is beyond _meta.next_ids"
+    loaders = {"pledges": Pledge.from_dict, "evidence": Evidence.from_dict, "history": HistoryEntry.from_dict}
+    for name, load in loaders.items():
+        for key, record in tables.get(name, {}).items():
+            try:
+                load(int(key), record)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                return f"record {key} of the {name} table is missing fields or has invalid values"
     return None
 
 
@@ -160,8 +172,12 @@ class Session:
     def resolve(self, reference: str) -> Pledge:
         """Find a pledge by its integer id or by a unique prefix (4+ characters) of its uuid."""
         cleaned = reference.strip().lower()
-        if cleaned.isdigit() and str(int(cleaned)) in self.tables["pledges"]:
-            return self.pledge(int(cleaned))
+        # Only ASCII digits are an id: "²".isdigit() is true but int("²") fails, and int() of a
+        # very long digit string raises; compare the canonical text instead of converting first.
+        numeric = cleaned.isascii() and cleaned.isdigit()
+        id_text = cleaned.lstrip("0") or "0"
+        if numeric and id_text in self.tables["pledges"]:
+            return self.pledge(int(id_text))
         if len(cleaned) >= UUID_PREFIX_MIN:
             matches = [
                 int(key) for key, record in self.tables["pledges"].items() if record.get("uuid", "").startswith(cleaned)
@@ -170,7 +186,7 @@ class Session:
                 return self.pledge(matches[0])
             if len(matches) > 1:
                 raise NotFoundError(f"'{reference}' matches {len(matches)} pledges; give more of the uuid")
-        if cleaned.isdigit():
+        if numeric:
             raise NotFoundError(f"no pledge with id {reference}; `tracker list` shows the ids")
         raise NotFoundError(
             f"no pledge matches '{reference}'; give an id or at least {UUID_PREFIX_MIN} characters of a uuid"
@@ -222,6 +238,33 @@ class Session:
     def insert_history(self, entry: HistoryEntry) -> None:
         entry_id = self._take_id("history")
         self.history_table.insert(Document(entry.to_dict(), doc_id=entry_id))
+
+    # import ------------------------------------------------------------------------------
+    def reserve_id(self, table: str, record_id: int) -> None:
+        """Make sure `record_id` is never handed out by `_take_id` (next_ids moves past it)."""
+        next_ids = self.meta["next_ids"]
+        if record_id >= next_ids[table]:
+            self.meta_table.update({"next_ids": dict(next_ids, **{table: record_id + 1})}, doc_ids=[int(META_ID)])
+
+    def insert_with_ids(self, table: str, records: dict[int, JSONDict]) -> None:
+        """Insert stored-form records under chosen ids, in one table update (import keeps free ids).
+
+        The caller picks ids never used here (at or past next_ids); next_ids moves past them, and
+        for history `_meta.changes` moves up to the entries' change numbers, so ids and change
+        numbers handed out later never collide with imported ones.
+        """
+        if not records:
+            return
+        tables = {"pledges": self.pledge_table, "evidence": self.evidence_table, "history": self.history_table}
+        taken = [record_id for record_id in records if str(record_id) in self.tables[table]]
+        if taken:
+            raise ValueError(f"records {taken} of the {table} table already exist")
+        self.reserve_id(table, max(records))
+        tables[table].insert_multiple(Document(record, doc_id=record_id) for record_id, record in records.items())
+        if table == "history":
+            changes = max(int(record.get("change", 0)) for record in records.values())
+            if changes > int(self.meta.get("changes", 0)):
+                self.meta_table.update({"changes": changes}, doc_ids=[int(META_ID)])
 
 
 class Store:
@@ -314,6 +357,8 @@ class Store:
             if self.path.exists():
                 os.chmod(temp, stat.S_IMODE(self.path.stat().st_mode))
                 self._keep_backup()
+            else:
+                os.chmod(temp, 0o666 & ~_umask())
             os.replace(temp, self.path)
             _fsync_folder(directory)
         except OSError as error:
@@ -334,6 +379,13 @@ class Store:
 
             shutil.copy2(self.path, staged)
         os.replace(staged, self.backup)
+
+
+def _umask() -> int:
+    """The process umask (readable only by setting it), so a new store gets the usual mode."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_folder(directory: Path) -> None:

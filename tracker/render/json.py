@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge
-from tracker.rules import PledgeState
+from tracker.reports import Report
+from tracker.rules import PledgeState, days_late
 
 
 def dumps(value: Any) -> str:
@@ -37,3 +38,76 @@ def pledge_detail_json(state: PledgeState, evidence: Iterable[Evidence], history
     record["evidence"] = [evidence_json(item) for item in evidence]
     record["history"] = [history_json(entry) for entry in history]
     return record
+
+
+def _item_json(report: Report, state: PledgeState) -> JSONDict:
+    pledge = state.pledge
+    deadline = pledge.deadline.date if pledge.deadline else None
+    last = state.last_evidence
+    return {
+        "actors": list(pledge.actors),
+        "category": pledge.category.value,
+        "days_late": days_late(pledge, report.as_of),
+        "days_left": (deadline - report.as_of).days if deadline and deadline >= report.as_of else None,
+        "deadline": deadline.isoformat() if deadline else None,
+        "deadline_text": pledge.deadline.text if pledge.deadline else None,
+        "id": pledge.id,
+        "last_evidence": (
+            {
+                "date": last.observed_on.isoformat(),
+                "stance": last.stance.value,
+                "summary": last.summary,
+                "url": last.source.url if last.source else None,
+            }
+            if last
+            else None
+        ),
+        "progress": round(state.progress, 4) if state.progress is not None else None,
+        "status": pledge.status.value,
+        "status_since": report.status_since[pledge.id].isoformat(),
+        "title": pledge.title,
+        "uuid": pledge.uuid,
+    }
+
+
+def report_json(report: Report) -> JSONDict:
+    """The report's documented shape: the header fields, then only the sections of its kind."""
+    options = report.options
+    document: JSONDict = {
+        "as_of": report.as_of.isoformat(),
+        "report": report.kind.value,
+        "since": options.since.isoformat() if options.since else None,
+        "stale_days": options.stale_days,
+        "total": len(report.states),
+        "window": options.window,
+    }
+    for section in report.sections():
+        if section == "counts":
+            document["counts"] = {status.value: count for status, count in report.counts.items()}
+        elif section == "compliance":
+            document["compliance"] = [
+                {
+                    "actor": row.actor,
+                    "broken_or_overdue": row.broken_or_overdue,
+                    "fulfilled": row.fulfilled,
+                    "percent": round(row.percent, 1) if row.scored else None,
+                    "pledges": row.pledges,
+                    "score": round(row.score, 4) if row.scored else None,
+                    "scored": row.scored,
+                }
+                for row in report.compliance
+            ]
+        elif section == "changes":
+            document["changes"] = [
+                {
+                    "date": change.on.isoformat(),
+                    "description": change.description,
+                    "kind": change.kind,
+                    "pledge_id": change.pledge_id,
+                    "title": change.title,
+                }
+                for change in report.changes
+            ]
+        else:
+            document[section] = [_item_json(report, state) for state in report.items(section)]
+    return document

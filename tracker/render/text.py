@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.model import Evidence, HistoryEntry, Pledge, Stance, Status, format_number
-from tracker.rules import PledgeState
+from tracker.reports import Report
+from tracker.rules import PledgeState, last_activity
 
 STATUS_STYLES: dict[Status, str] = {
     Status.PENDING: "yellow",
@@ -42,6 +43,10 @@ def progress_bar(progress: float | None) -> Text:
     bar.append("━" * (BAR_WIDTH - filled), style="grey30")
     bar.append(f" {percent(progress)}")
     return bar
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def percent(progress: float | None) -> str:
@@ -131,7 +136,12 @@ def _field_rows(state: PledgeState) -> list[tuple[str, str]]:
     if pledge.text:
         rows.append(("quote", f"“{pledge.text}”"))
     if pledge.source:
-        rows.append(("source", " ".join(part for part in (pledge.source.title, pledge.source.url) if part) or pledge.source.label))
+        rows.append(
+            (
+                "source",
+                " ".join(part for part in (pledge.source.title, pledge.source.url) if part) or pledge.source.label,
+            )
+        )
     else:
         rows.append(("source", "none (unsourced)"))
     if pledge.notes:
@@ -157,7 +167,7 @@ def evidence_table(evidence: Sequence[Evidence]) -> Table:
             str(item.id),
             item.observed_on.isoformat(),
             Text(item.stance.value, style=STANCE_STYLES[item.stance]),
-            str(item.quantity) if item.quantity else "",
+            Text(str(item.quantity)) if item.quantity else "",  # the unit is user text, not markup
             summary,
             Text(item.source.label if item.source else ""),
         )
@@ -241,7 +251,11 @@ def history_lines(history: Sequence[HistoryEntry]) -> list[str]:
     lines = [plain_line(HISTORY_COLUMNS)]
     for entry in history:
         reason = entry.reason + (f" (evidence {entry.evidence_id})" if entry.evidence_id else "")
-        lines.append(plain_line((entry.effective_on, entry.recorded_at, entry.field, _value(entry.old), _value(entry.new), reason)))
+        lines.append(
+            plain_line(
+                (entry.effective_on, entry.recorded_at, entry.field, _value(entry.old), _value(entry.new), reason)
+            )
+        )
     return lines
 
 
@@ -249,3 +263,126 @@ def print_lines(console: Console, lines: Iterable[str]) -> None:
     """Plain output bypasses rich's markup and wrapping entirely."""
     console.file.write("".join(line + "\n" for line in lines))
 
+
+SECTION_TITLES = {
+    "overdue": "Overdue",
+    "due": "Due within {window} days",
+    "fulfilled": "Fulfilled",
+    "stale": "Stale: no evidence for {stale_days} days",
+    "compliance": "Compliance by actor",
+    "changes": "Changes since {since}",
+}
+
+
+def section_title(report: Report, section: str) -> str:
+    options = report.options
+    return SECTION_TITLES[section].format(
+        window=options.window, stale_days=options.stale_days, since=options.since.isoformat() if options.since else ""
+    )
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _when(report: Report, section: str, state: PledgeState) -> str:
+    pledge = state.pledge
+    deadline = pledge.deadline.date if pledge.deadline else None
+    if section == "overdue" and deadline:
+        return f"{(report.as_of - deadline).days} days late"
+    if section == "due" and deadline:
+        return f"in {(deadline - report.as_of).days} days"
+    if section == "fulfilled":
+        return f"kept {report.status_since[pledge.id].isoformat()}"
+    return f"quiet {(report.as_of - last_activity(pledge, state.evidence)).days} days"
+
+
+def _items_table(report: Report, section: str) -> Table:
+    """Four or five columns, so that it reads at 80 columns: details stack inside cells."""
+    states = report.items(section)
+    with_progress = any(state.progress is not None for state in states)
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("Pledge", ratio=3, min_width=24)
+    table.add_column("Deadline", no_wrap=True)
+    table.add_column("Last evidence", ratio=2, min_width=16)
+    if with_progress:
+        table.add_column("Progress", no_wrap=True)
+    for state in states:
+        pledge = state.pledge
+        title = Text(pledge.title)
+        title.append("\n")
+        title.append_text(status_text(pledge.status))
+        title.append(f" · {', '.join(pledge.actors)}", style="dim")
+        deadline = Text(deadline_label(pledge) or "none")
+        deadline.append(f"\n{_when(report, section, state)}", style="bold red" if section == "overdue" else "dim")
+        last = state.last_evidence
+        last_text = Text("none", style="dim")
+        if last:
+            last_text = Text(f"{last.observed_on.isoformat()}\n", style="dim")
+            stance_style = STANCE_STYLES[last.stance] if last.stance is Stance.CONTRADICTS else ""
+            last_text.append(_short(last.summary, 70), style=stance_style)
+        row: list[RenderableType] = [str(pledge.id), title, deadline, last_text]
+        if with_progress:
+            row.append(progress_bar(state.progress))
+        table.add_row(*row)
+    return table
+
+
+def _compliance_table(report: Report) -> Table:
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("Actor")
+    table.add_column("Score", justify="right")
+    table.add_column("Kept", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("Pledges", justify="right")
+    for row in report.compliance:
+        if row.scored:
+            style = "green" if row.score > 0 else "red" if row.score < 0 else "yellow"
+            score, kept = Text(f"{row.score:+.2f}", style=style), Text(f"{row.percent:.0f}%", style=style)
+        else:
+            score, kept = Text("—", style="dim"), Text("—", style="dim")
+        table.add_row(Text(row.actor), score, kept, str(row.scored), str(row.pledges))
+    return table
+
+
+def _changes_table(report: Report) -> Table:
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("Date", no_wrap=True)
+    table.add_column("ID", justify="right")
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("What", ratio=1)
+    for change in report.changes:
+        what = Text(_short(change.title, 40), style="bold")
+        what.append(f"\n{change.description}")
+        table.add_row(change.on.isoformat(), str(change.pledge_id), change.kind, what)
+    return table
+
+
+def report_renderables(report: Report) -> list[RenderableType]:
+    """The report as rich renderables: headings, then a table or a one-line 'none' per section."""
+    title = Text(f"Pledge report as of {report.as_of.isoformat()}", style="bold underline")
+    title.append(f"  {plural(len(report.states), 'pledge')}", style="dim")
+    parts: list[RenderableType] = [title]
+    for section in report.sections():
+        if section == "counts":
+            counts = Text("")
+            shown = [(status, count) for status, count in report.counts.items() if count]
+            for index, (status, count) in enumerate(shown):
+                if index:
+                    counts.append(" · ", style="dim")
+                counts.append(f"{count} ")
+                counts.append(status.value, style=STATUS_STYLES[status])
+            parts += [counts or Text("No pledges.", style="dim")]
+            continue
+        heading = Text(f"\n{section_title(report, section)}", style="bold")
+        if section == "compliance":
+            parts += [heading, _compliance_table(report) if report.compliance else Text("No actors.", style="dim")]
+        elif section == "changes":
+            heading.append(f" ({len(report.changes)})", style="dim")
+            parts += [heading, _changes_table(report) if report.changes else Text("Nothing changed.", style="dim")]
+        else:
+            items = report.items(section)
+            heading.append(f" ({len(items)})", style="dim")
+            parts += [heading, _items_table(report, section) if items else Text("None.", style="dim")]
+    return parts

@@ -1,0 +1,217 @@
+"""GitHub-flavoured markdown: report sections and the briefing of `tracker export markdown`.
+
+Reads well raw and rendered: GFM tables, links to the sources, a Mermaid gantt chart. User
+text is escaped so that a title never turns into markup or breaks a table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from tracker.model import Evidence, Source, Stance, Status, format_number
+from tracker.reports import Report
+from tracker.rules import PledgeState, days_late
+from tracker.render.text import deadline_label, percent, plural, section_title
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def escape(text: str) -> str:
+    """Inline-safe text: one line, markdown punctuation escaped (pipes too, for tables)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def link(label: str, url: str | None) -> str:
+    if not url:
+        return escape(label)
+    safe_url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{escape(label)}]({safe_url})"
+
+
+def source_link(source: Source | None) -> str:
+    if source is None:
+        return "unsourced"
+    return link(source.title or source.label or "source", source.url)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> list[str]:
+    alignment = align or ["---"] * len(headers)
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(alignment) + " |"]
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _counts_line(report: Report) -> str:
+    shown = [f"{count} {status.value}" for status, count in report.counts.items() if count]
+    return ", ".join(shown) if shown else "no pledges"
+
+
+def _item_rows(report: Report, section: str) -> list[list[str]]:
+    rows = []
+    for state in report.items(section):
+        pledge = state.pledge
+        last = state.last_evidence
+        last_cell = f"{last.observed_on.isoformat()}: {link(last.summary, last.source.url if last.source else None)}" if last else "none"
+        if section == "overdue":
+            when = f"{days_late(pledge, report.as_of)} days"
+        elif section == "due" and pledge.deadline and pledge.deadline.date:
+            when = f"{(pledge.deadline.date - report.as_of).days} days"
+        elif section == "fulfilled":
+            when = report.status_since[pledge.id].isoformat()
+        else:
+            when = last.observed_on.isoformat() if last else pledge.made_on.isoformat()
+        rows.append(
+            [
+                str(pledge.id),
+                escape(pledge.title),
+                escape(", ".join(pledge.actors)),
+                pledge.status.value,
+                deadline_label(pledge) or "none",
+                when,
+                percent(state.progress) or "–",
+                last_cell,
+            ]
+        )
+    return rows
+
+
+WHEN_HEADERS = {"overdue": "Late by", "due": "Due in", "fulfilled": "Fulfilled on", "stale": "Last activity"}
+
+
+def compliance_lines(report: Report) -> list[str]:
+    rows = [
+        [
+            escape(row.actor),
+            f"{row.score:+.2f}" if row.scored else "–",
+            f"{row.percent:.0f}%" if row.scored else "–",
+            str(row.scored),
+            str(row.pledges),
+        ]
+        for row in report.compliance
+    ]
+    return table(["Actor", "Score", "Kept", "n", "Pledges"], rows, ["---", "---:", "---:", "---:", "---:"])
+
+
+def report_markdown(report: Report) -> str:
+    lines = [f"# Pledge report as of {report.as_of.isoformat()}", ""]
+    for section in report.sections():
+        if section == "counts":
+            lines += [f"{plural(len(report.states), 'pledge')}: {_counts_line(report)}.", ""]
+            continue
+        lines += [f"## {section_title(report, section)}", ""]
+        if section == "compliance":
+            lines += compliance_lines(report) if report.compliance else ["No actors."]
+        elif section == "changes":
+            if report.changes:
+                lines += [
+                    f"- {change.on.isoformat()} · #{change.pledge_id} {escape(change.title)} · {change.kind}: "
+                    f"{escape(change.description)}"
+                    for change in report.changes
+                ]
+            else:
+                lines.append("Nothing changed.")
+        else:
+            rows = _item_rows(report, section)
+            headers = ["ID", "Pledge", "Actors", "Status", "Deadline", WHEN_HEADERS[section], "Progress", "Last evidence"]
+            lines += table(headers, rows) if rows else ["None."]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _evidence_line(item: Evidence) -> str:
+    marker = {Stance.SUPPORTS: "✔", Stance.CONTRADICTS: "✘ **contradicts**:", Stance.CONTEXT: "·"}[item.stance]
+    quantity = f" ({item.quantity})" if item.quantity else ""
+    condition = " *(meets the condition)*" if item.meets_condition else ""
+    source = f" — {source_link(item.source)}" if item.source else ""
+    return f"- {item.observed_on.isoformat()} {marker} {escape(item.summary)}{quantity}{condition}{source}"
+
+
+def pledge_section(state: PledgeState, status_since: date) -> list[str]:
+    pledge = state.pledge
+    status = f"**{pledge.status.value}** since {status_since.isoformat()}"
+    if state.overdue:
+        status += f", **overdue** by {days_late(pledge, state.as_of)} days"
+    lines = [f"### {pledge.id}. {escape(pledge.title)}", "", f"- Status: {status}"]
+    lines.append(f"- Actors: {escape(', '.join(pledge.actors))}")
+    if pledge.recipients:
+        lines.append(f"- Recipients: {escape(', '.join(pledge.recipients))}")
+    made = f"- Made on: {pledge.made_on.isoformat()}"
+    lines.append(made + (f", {escape(pledge.venue)}" if pledge.venue else ""))
+    if pledge.deadline:
+        lines.append(f"- Deadline: {deadline_label(pledge)} ({escape(pledge.deadline.text)})")
+    else:
+        lines.append("- Deadline: none")
+    if pledge.condition:
+        met = f"met on {pledge.condition.met_on.isoformat()}" if pledge.condition.met_on else "not met"
+        lines.append(f"- Condition: {escape(pledge.condition.text)} ({met})")
+    if pledge.target:
+        done = f"{format_number(state.progress * pledge.target.value)}" if state.progress is not None else "0"
+        lines.append(f"- Progress: {done} of {escape(str(pledge.target))} ({percent(state.progress)})")
+    lines.append(f"- Category: {pledge.category.value}" + (f"; tags: {escape(', '.join(pledge.tags))}" if pledge.tags else ""))
+    lines.append("")
+    if pledge.text:
+        lines += [f"> {escape(pledge.text)}", ">", f"> — {source_link(pledge.source)}", ""]
+    else:
+        lines += [f"Source: {source_link(pledge.source)}", ""]
+    if state.evidence:
+        lines += ["Evidence:", ""] + [_evidence_line(item) for item in state.evidence] + [""]
+    else:
+        lines += ["No evidence yet.", ""]
+    return lines
+
+
+def _gantt_name(text: str) -> str:
+    """Mermaid task names end at ':' and treat '#' and ';' specially."""
+    cleaned = re.sub(r"[:;#]", " ", " ".join(text.split()))
+    return cleaned[:60].strip() or "pledge"
+
+
+def gantt(states: Sequence[PledgeState]) -> list[str]:
+    dated = [state for state in states if state.pledge.deadline and state.pledge.deadline.date]
+    if not dated:
+        return []
+    lines = ["```mermaid", "gantt", "    title Pledges and their deadlines", "    dateFormat YYYY-MM-DD", "    axisFormat %Y-%m"]
+    by_category: dict[str, list[PledgeState]] = {}
+    for state in dated:
+        by_category.setdefault(state.pledge.category.value, []).append(state)
+    for category in sorted(by_category):
+        lines.append(f"    section {category}")
+        for state in by_category[category]:
+            pledge = state.pledge
+            assert pledge.deadline is not None and pledge.deadline.date is not None
+            tags = []
+            if pledge.status is Status.FULFILLED:
+                tags.append("done")
+            elif state.overdue or pledge.status is Status.BROKEN:
+                tags.append("crit")
+            elif pledge.status.is_open:
+                tags.append("active")
+            start = min(pledge.made_on, pledge.deadline.date)
+            spec = ", ".join([*tags, f"p{pledge.id}", start.isoformat(), pledge.deadline.date.isoformat()])
+            lines.append(f"    {_gantt_name(f'{pledge.id}. {pledge.title}')} :{spec}")
+    lines.append("```")
+    return lines
+
+
+def briefing(report: Report) -> str:
+    """The full briefing: counts, compliance, a section per pledge, and a gantt chart."""
+    lines = [
+        f"# Pledge briefing as of {report.as_of.isoformat()}",
+        "",
+        f"{plural(len(report.states), 'pledge')}: {_counts_line(report)}.",
+        "",
+    ]
+    lines += [f"Overdue: {len(report.overdue)}. Due within {report.options.window} days: {len(report.due)}. "
+              f"Stale (no evidence for {report.options.stale_days} days): {len(report.stale)}.", ""]
+    lines += ["## Compliance by actor", ""]
+    lines += compliance_lines(report) if report.compliance else ["No actors."]
+    lines += ["", "Score: +1 fulfilled, 0 under way, −1 broken or overdue, averaged per actor; kept = 50 × (score + 1).", ""]
+    chart = gantt(report.states)
+    if chart:
+        lines += ["## Timeline", "", *chart, ""]
+    lines += ["## Pledges", ""]
+    for state in report.states:
+        lines += pledge_section(state, report.status_since[state.pledge.id])
+    return "\n".join(lines).rstrip() + "\n"
