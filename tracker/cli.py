@@ -680,20 +680,14 @@ def import_command(
         raise BadInputError(f"{file} is not UTF-8 text") from None
     moment = clock()
     if file.suffix.lower() == ".csv":
-        from tracker.transfer import import_csv
+        from tracker.transfer import count_csv_rows, import_csv
 
-        rows = max(content.count("\n") - 1, 0)
-        with writing() as session, _row_progress(rows) as on_row:
+        with writing() as session, _row_progress(count_csv_rows(content)) as on_row:
             result = import_csv(session, moment, content, on_row=on_row)
     else:
-        import orjson
+        from tracker.transfer import import_document, read_document
 
-        from tracker.transfer import import_document
-
-        try:
-            document = orjson.loads(content)
-        except orjson.JSONDecodeError as error:
-            raise BadInputError(f"{file} is not valid JSON ({error}); give a .json export or a .csv file") from None
+        document = read_document(content)
         with writing() as session:
             result = import_document(session, moment, document, force=force)
     typer.echo(result.summary())

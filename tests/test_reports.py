@@ -1,0 +1,173 @@
+"""Reports on the worked example: golden files for every kind and format, and the contract
+around them (as-of replay, --fail-on, byte-identical output, markdown that really parses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from tracker.cli import app
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "islamabad-2021" / "pledges.json"
+GOLDEN = Path(__file__).parent / "golden" / "reports"
+AS_OF = "2026-11-29"
+KINDS = ("summary", "overdue", "fulfilled", "due", "stale")
+SUFFIX = {"text": "txt", "markdown": "md", "json": "json", "csv": "csv"}
+
+
+@pytest.fixture
+def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the worked example, so no test can touch the committed store."""
+    store = tmp_path / "example.json"
+    shutil.copyfile(EXAMPLE, store)
+    monkeypatch.setenv("TRACKER_DB", str(store))
+    monkeypatch.setenv("COLUMNS", "80")
+    return store
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "csv"])
+def test_report_matches_golden(example: Path, runner, kind: str, fmt: str) -> None:
+    args = ["report", kind, "--as-of", AS_OF, "--format", fmt]
+    if kind in ("summary", "fulfilled"):
+        args += ["--since", "2024-01-01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    check_golden(f"{kind}.{SUFFIX[fmt]}", result.stdout)
+
+
+def test_same_store_and_date_give_identical_bytes(example: Path, runner) -> None:
+    before = example.read_bytes()
+    outputs = {runner.invoke(app, ["report", "--as-of", AS_OF, "--format", "json"]).stdout for _ in range(3)}
+    assert len(outputs) == 1
+    assert example.read_bytes() == before
+
+
+def test_report_as_of_a_past_date_replays_history(example: Path, runner) -> None:
+    """On 2021-05-01 the pipeline still waited on its protocol, and no vaccine had arrived."""
+    result = runner.invoke(app, ["report", "--as-of", "2021-05-01", "--format", "json"])
+    report = json.loads(result.stdout)
+    assert report["counts"]["conditional"] >= 1
+    assert report["counts"]["fulfilled"] == 0
+    assert report["overdue"] == []
+    later = json.loads(runner.invoke(app, ["report", "--as-of", "2021-09-02", "--format", "json"]).stdout)
+    assert [item["id"] for item in later["fulfilled"]] == [5]
+    assert later["fulfilled"][0]["status_since"] == "2021-09-01"
+
+
+def test_report_ignores_evidence_observed_after_as_of(example: Path, runner) -> None:
+    report = json.loads(runner.invoke(app, ["report", "stale", "--as-of", "2022-01-01", "--format", "json"]).stdout)
+    for item in report["stale"]:
+        if item["last_evidence"]:
+            assert item["last_evidence"]["date"] <= "2022-01-01"
+
+
+def test_fail_on_overdue_exits_4_after_printing(example: Path, runner) -> None:
+    result = runner.invoke(app, ["report", "overdue", "--as-of", AS_OF, "--fail-on", "overdue"])
+    assert result.exit_code == 4
+    assert "Overdue" in result.stdout
+    assert "--fail-on met" in result.stderr
+
+
+def test_fail_on_without_matches_exits_0(example: Path, runner) -> None:
+    result = runner.invoke(app, ["report", "--as-of", AS_OF, "--fail-on", "due"])
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "nonsense"],
+        ["report", "--format", "pdf"],
+        ["report", "--fail-on", "late"],
+        ["report", "--as-of", "yesterday-ish"],
+        ["report", "--since", "2027-01-01", "--as-of", AS_OF],
+        ["report", "--window", "-1"],
+        ["export", "pdf"],
+    ],
+)
+def test_bad_report_input_exits_1_with_one_line(example: Path, runner, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tracker: error:")
+
+
+def test_output_file(example: Path, runner, tmp_path: Path) -> None:
+    target = tmp_path / "summary.md"
+    result = runner.invoke(app, ["report", "--as-of", AS_OF, "--format", "markdown", "-o", str(target)])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert target.read_text(encoding="utf-8").startswith("# Pledge report as of 2026-11-29")
+
+
+def test_output_to_missing_folder_is_a_clear_error(example: Path, runner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", "-o", str(tmp_path / "no" / "such" / "file.md")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.stderr
+
+
+def _parse(markdown: str) -> list:
+    return MarkdownIt("commonmark").enable("table").parse(markdown)
+
+
+def _links(tokens: list) -> list[str]:
+    found = []
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "link_open":
+                found.append(child.attrs["href"])
+    return found
+
+
+def test_summary_markdown_tables_and_links_are_real(example: Path, runner) -> None:
+    markdown = runner.invoke(app, ["report", "--as-of", AS_OF, "--format", "markdown"]).stdout
+    tokens = _parse(markdown)
+    tables = [token for token in tokens if token.type == "table_open"]
+    assert len(tables) >= 3  # overdue, stale and compliance at least
+    assert any(href.startswith("https://") for href in _links(tokens))
+
+
+def test_briefing_is_valid_gfm_with_sources_and_gantt(example: Path, runner) -> None:
+    markdown = runner.invoke(app, ["export", "markdown", "--as-of", AS_OF]).stdout
+    tokens = _parse(markdown)
+    assert any(token.type == "table_open" for token in tokens)
+    hrefs = set(_links(tokens))
+    store = json.loads(example.read_text(encoding="utf-8"))
+    sources = {record["source"]["url"] for record in store["evidence"].values() if record.get("source")}
+    assert sources and sources <= hrefs, "every evidence source is a working link"
+    fences = [token for token in tokens if token.type == "fence"]
+    assert fences and fences[0].info == "mermaid" and fences[0].content.startswith("gantt")
+    assert "contradicts" in markdown
+    headings = [tokens[index + 1].content for index, token in enumerate(tokens) if token.type == "heading_open"]
+    assert sum(1 for heading in headings if heading[0].isdigit()) == len(store["pledges"])
+
+
+def test_markdown_escapes_user_text(runner) -> None:
+    runner.invoke(app, ["add", "Cut taxes [citation needed] | *now*", "-a", "Ruritania", "--made-on", "2026-01-01", "-d", "2026-06-30"])
+    markdown = runner.invoke(app, ["report", "--format", "markdown"]).stdout
+    tokens = _parse(markdown)
+    rendered = ["".join(child.content for child in token.children or [] if child.type == "text") for token in tokens if token.type == "inline"]
+    assert "Cut taxes [citation needed] | *now*" in rendered
+
+
+def test_committed_briefing_is_what_the_example_store_gives(example: Path, runner) -> None:
+    committed = EXAMPLE.parent / "briefing.md"
+    result = runner.invoke(app, ["export", "markdown", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == committed.read_text(encoding="utf-8"), (
+        "regenerate with: tracker --db examples/islamabad-2021/pledges.json export markdown "
+        "--as-of 2026-11-29 -o examples/islamabad-2021/briefing.md"
+    )

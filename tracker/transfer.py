@@ -1,0 +1,981 @@
+"""Export and import: the lossless JSON document, spreadsheets (CSV) and calendars (ICS).
+
+Pure functions over a store `Session`: nothing here prints, exits or touches a file. The caller
+runs an import inside `Store.transaction()`, so an import that raises writes nothing.
+
+The JSON export is the whole store, lossless: every pledge, evidence item and history entry with
+its id and stored fields, sorted by id. Importing it into an empty store keeps every id, so
+`import` then `export` gives the same bytes. Into a store that already has pledges, pledges are
+matched by `uuid`:
+
+- an identical pledge is skipped, and only its missing evidence (matched by content) is added;
+- a new pledge keeps its id when that id was never used here, otherwise it gets a fresh one, and
+  its evidence and history follow it (ids remapped);
+- a pledge whose fields differ (created_at and updated_at aside) is a conflict: the import is
+  refused as a whole, or with `force` the file's version wins and each overwritten field is
+  written to history with the reason "imported", effective when the file's history says the
+  value took effect (today if it does not say);
+- the history of a pledge removed in the file (kept in its "pledge removed" entry) is added unless
+  this store already knows the pledge; a pledge removed in the file but present here is kept and
+  reported in `ImportResult.removed_in_file`.
+
+History entries of a pledge that exists on both sides are not merged: the store keeps its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import uuid as uuid_module
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from tracker.dates import parse_date
+from tracker.errors import BadInputError
+from tracker.ledger import Clock, Recorder, SourceInput, add_pledge
+from tracker.model import (
+    Category,
+    Evidence,
+    HistoryEntry,
+    JSONDict,
+    Pledge,
+    Quantity,
+    Source,
+    Stance,
+    Status,
+    parse_category,
+    parse_status,
+)
+from tracker.rules import PledgeState
+from tracker.store import SCHEMA_VERSION, Session
+
+FORMAT = "tracker-export"
+IMPORTED = "imported"
+# Problems listed in one error before the rest are only counted.
+MAX_PROBLEMS = 50
+# Record ids and change numbers in a file: far below what the store's format accepts (18 digits),
+# so that fresh ids and change numbers handed out after them still fit.
+MAX_ID = 10**12 - 1
+
+CSV_COLUMNS = (
+    "title", "actors", "recipients", "made_on", "deadline", "target", "category", "tags", "source_url", "status",
+    "condition",
+)  # fmt: skip
+# Written by export_csv, accepted and ignored by import_csv, so an export imports back.
+CSV_DERIVED_COLUMNS = ("id", "uuid", "overdue", "progress")
+CSV_EXPORT_COLUMNS = ("id", "uuid", *CSV_COLUMNS, "overdue", "progress")
+CSV_REQUIRED_COLUMNS = ("title", "actors")
+LIST_SEPARATOR = ";"
+
+ICS_PRODID = "-//tracker//pledges//EN"
+
+
+# Results and errors ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A pledge whose uuid is already in the store with different fields."""
+
+    pledge_id: int  # its id in this store
+    uuid: str
+    fields: tuple[str, ...]
+    file_id: int  # its id in the imported file
+
+    def describe(self) -> str:
+        return f"pledge {self.pledge_id} (uuid {self.uuid}) differs in: {', '.join(self.fields)}"
+
+
+class ImportConflictError(BadInputError):
+    """The file changes pledges the store already has; nothing was imported (exit 1)."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        self.conflicts = tuple(conflicts)
+        count = len(self.conflicts)
+        lines = [
+            f"the file conflicts with {count} pledge{'s' if count != 1 else ''} already in the store; "
+            "nothing was imported (use --force to let the file's version win):",
+            *(f"  {conflict.describe()}" for conflict in self.conflicts),
+        ]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did. Ids are this store's ids."""
+
+    added: tuple[int, ...] = ()  # new pledges
+    matched: tuple[int, ...] = ()  # pledges already here with the same fields (skipped)
+    overwritten: tuple[int, ...] = ()  # conflicting pledges replaced by the file's version (force)
+    evidence_added: int = 0
+    history_added: int = 0
+    conflicts: tuple[Conflict, ...] = ()  # with force: the conflicts that were overwritten
+    renumbered: tuple[tuple[int, int], ...] = ()  # (id in the file, id here) of new pledges whose id was taken
+    removed_in_file: tuple[int, ...] = ()  # pledges removed in the file but kept here
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.overwritten or self.evidence_added or self.history_added)
+
+    def summary(self) -> str:
+        """One line for the user: what was added, overwritten, renumbered or left alone."""
+        parts = []
+        if self.added:
+            parts.append(f"added {_counted(len(self.added), 'pledge')} ({_id_list(self.added)})")
+        if self.overwritten:
+            overwritten = _counted(len(self.overwritten), "pledge")
+            parts.append(f"overwrote {overwritten} with the file's version ({_id_list(self.overwritten)})")
+        if self.evidence_added:
+            parts.append(f"added {_counted(self.evidence_added, 'evidence item')}")
+        if self.changed and not parts:
+            parts.append(f"added {_counted(self.history_added, 'history entry', 'history entries')}")
+        if not self.changed:
+            parts.append("nothing to import")
+        if self.matched:
+            parts.append(f"{_counted(len(self.matched), 'pledge')} already here")
+        if self.renumbered:
+            parts.append("new ids: " + ", ".join(f"{old} → {new}" for old, new in self.renumbered))
+        if self.removed_in_file:
+            parts.append(f"removed in the file but kept here: {_id_list(self.removed_in_file)}")
+        return "; ".join(parts)
+
+
+def _counted(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _id_list(ids: Sequence[int]) -> str:
+    """Ids with runs shortened: "ids 1-3, 5", or "id 4" for one."""
+    runs: list[list[int]] = []
+    for each in sorted(ids):
+        if runs and each == runs[-1][-1] + 1:
+            runs[-1].append(each)
+        else:
+            runs.append([each])
+    text = ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
+    return f"id{'s' if len(ids) > 1 else ''} {text}"
+
+
+# Export ----------------------------------------------------------------------------------------
+def export_document(session: Session) -> JSONDict:
+    """The whole store as one document; `tracker.render.json.dumps` renders it byte-stable."""
+    return {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "pledges": [{"id": pledge.id, **pledge.to_dict()} for pledge in sorted(session.pledges(), key=_by_id)],
+        "evidence": [{"id": item.id, **item.to_dict()} for item in sorted(session.evidence(), key=_by_id)],
+        "history": [{"id": entry.id, **entry.to_dict()} for entry in sorted(session.history(), key=_by_id)],
+    }
+
+
+def _by_id(record: Pledge | Evidence | HistoryEntry) -> int:
+    return record.id
+
+
+def read_document(data: str | bytes) -> object:
+    """Parse the text of an export file; refuse anything that is not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise BadInputError(f"the file is not JSON ({error}); give a file written by `tracker export json`") from None
+
+
+# Validation of a document ----------------------------------------------------------------------
+Check = Callable[[Any], "str | None"]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _record_id(value: Any) -> str | None:
+    return None if _is_int(value) and 1 <= value <= MAX_ID else "must be a whole number from 1"
+
+
+def _optional_record_id(value: Any) -> str | None:
+    return None if value is None else _record_id(value)
+
+
+def _change_number(value: Any) -> str | None:
+    return None if _is_int(value) and 0 <= value <= MAX_ID else "must be a whole number from 0"
+
+
+def _nonblank(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "must be non-empty text"
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) else "must be text"
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, str) else "must be text or null"
+
+
+def _flag(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _any(value: Any) -> str | None:
+    return None
+
+
+def _names(required: bool) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+            return "must be a list of non-empty texts"
+        if required and not value:
+            return "must name at least one"
+        return None
+
+    return check
+
+
+def _iso_date(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            if date.fromisoformat(value).isoformat() == value:
+                return None
+        except ValueError:
+            pass
+    return "must be a date like 2021-04-07"
+
+
+def _optional_iso_date(value: Any) -> str | None:
+    return None if value is None else _iso_date(value)
+
+
+def _timestamp(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        try:
+            datetime.fromisoformat(value)
+            return None
+        except ValueError:
+            pass
+    return "must be a time like 2026-11-29T12:00:00Z"
+
+
+def _uuid(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            if str(uuid_module.UUID(value)) == value:
+                return None
+        except ValueError:
+            pass
+    return "must be a uuid in lower case, like 0c6f2c7e-5b1a-4c43-9f55-4d7c1c1b2f10"
+
+
+def _member(kind: type[Status] | type[Category] | type[Stance]) -> Check:
+    accepted = [member.value for member in kind]
+
+    def check(value: Any) -> str | None:
+        return None if value in accepted else f"must be one of {', '.join(accepted)}"
+
+    return check
+
+
+def _source(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or any(_optional_text(value.get(key)) for key in ("url", "title", "publisher")):
+        return "must be null or {url, title, publisher} with text or null values"
+    try:
+        Source.parse(value.get("url"), value.get("title"), value.get("publisher"))
+    except BadInputError as error:
+        return str(error)
+    return None
+
+
+def _quantity(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        number, unit = value.get("value"), value.get("unit")
+        if (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and math.isfinite(number)
+            and number > 0
+            and isinstance(unit, str)
+            and unit.strip()
+        ):
+            return None
+    return "must be null or {value, unit} with a positive number and a unit"
+
+
+_PRECISIONS = ("day", "month", "quarter", "half", "year")
+_ANCHORS = ("made_on", "condition")
+
+
+def _deadline(value: Any) -> str | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, dict)
+        or _nonblank(value.get("text"))
+        or value.get("precision") not in _PRECISIONS
+        or value.get("anchor") not in _ANCHORS
+        or _optional_iso_date(value.get("date"))
+    ):
+        return (
+            "must be null or {text, date, precision, anchor}: precision one of "
+            f"{', '.join(_PRECISIONS)}, anchor one of {', '.join(_ANCHORS)}"
+        )
+    if value.get("date") is None and value.get("anchor") != "condition":
+        return "has no date, which only a deadline counted from a condition may lack"
+    return None
+
+
+def _condition(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or _nonblank(value.get("text")) or _optional_iso_date(value.get("met_on")):
+        return "must be null or {text, met_on} with a non-empty text and a date or null"
+    return None
+
+
+# field -> (required, check)
+PLEDGE_FIELDS: dict[str, tuple[bool, Check]] = {
+    "uuid": (True, _uuid),
+    "title": (True, _nonblank),
+    "actors": (True, _names(required=True)),
+    "made_on": (True, _iso_date),
+    "status": (True, _member(Status)),
+    "category": (True, _member(Category)),
+    "created_at": (True, _timestamp),
+    "updated_at": (True, _timestamp),
+    "recipients": (False, _names(required=False)),
+    "tags": (False, _names(required=False)),
+    "text": (False, _optional_text),
+    "venue": (False, _optional_text),
+    "notes": (False, _optional_text),
+    "source": (False, _source),
+    "target": (False, _quantity),
+    "deadline": (False, _deadline),
+    "condition": (False, _condition),
+}
+EVIDENCE_FIELDS: dict[str, tuple[bool, Check]] = {
+    "pledge_id": (True, _record_id),
+    "observed_on": (True, _iso_date),
+    "recorded_at": (True, _timestamp),
+    "summary": (True, _nonblank),
+    "stance": (True, _member(Stance)),
+    "source": (False, _source),
+    "quantity": (False, _quantity),
+    "meets_condition": (False, _flag),
+    "supersedes": (False, _optional_record_id),
+}
+HISTORY_FIELDS: dict[str, tuple[bool, Check]] = {
+    "pledge_id": (True, _record_id),
+    "field": (True, _nonblank),
+    "effective_on": (True, _iso_date),
+    "recorded_at": (True, _timestamp),
+    "old": (False, _any),
+    "new": (False, _any),
+    "reason": (False, _text),
+    "change": (False, _change_number),
+    "evidence_id": (False, _optional_record_id),
+}
+
+
+def _json_problem(value: Any) -> str | None:
+    """Why a value cannot be stored as JSON unchanged (orjson refuses big integers, turns NaN into null)."""
+    if value is None or isinstance(value, str | bool):
+        return None
+    if isinstance(value, int):
+        return None if -(2**63) <= value < 2**64 else f"holds a number too large to store ({value})"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"holds a number that JSON cannot store ({value})"
+    if isinstance(value, list):
+        return next((problem for item in value if (problem := _json_problem(item))), None)
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            return "holds an object with a key that is not text"
+        return next((problem for item in value.values() if (problem := _json_problem(item))), None)
+    return f"holds a value that is not JSON ({type(value).__name__})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Removed:
+    """A pledge removed in the file: what its "pledge removed" history entry kept of it."""
+
+    uuid: str
+    evidence_ids: frozenset[int]
+
+
+@dataclass(slots=True)
+class _Document:
+    pledges: list[Pledge] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    removed: dict[int, _Removed] = field(default_factory=dict)  # by the removed pledge's id in the file
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, where: str, why: str) -> None:
+        self.lines.append(f"{where}: {why}")
+
+    def raise_any(self, heading: str) -> None:
+        if not self.lines:
+            return
+        shown = self.lines[:MAX_PROBLEMS]
+        more = len(self.lines) - len(shown)
+        tail = [f"  ... and {more} more"] if more else []
+        raise BadInputError("\n".join([heading, *(f"  {line}" for line in shown), *tail]))
+
+
+def _load_records(
+    raw: Any,
+    table: str,
+    kind: str,
+    spec: Mapping[str, tuple[bool, Check]],
+    load: Callable[[int, JSONDict], Any],
+    problems: _Problems,
+) -> list[Any]:
+    """Check every record of one table of the document and load the sound ones."""
+    if not isinstance(raw, list):
+        problems.add(f'"{table}"', "must be a list of records")
+        return []
+    loaded = []
+    for index, record in enumerate(raw):
+        where = f"{table}[{index}]"
+        if not isinstance(record, dict):
+            problems.add(where, "is not an object")
+            continue
+        if _record_id(record.get("id")):
+            problems.add(where, "has no id (a whole number from 1)")
+            continue
+        record_id: int = record["id"]
+        where = f"{kind} {record_id} ({where})"
+        fields = {key: value for key, value in record.items() if key != "id"}
+        found = [f"unknown field '{key}'" for key in fields if key not in spec]
+        for key, (required, check) in spec.items():
+            if key not in fields:
+                if required:
+                    found.append(f"missing field '{key}'")
+            elif why := check(fields[key]) or _json_problem(fields[key]):
+                found.append(f"{key} {why}")
+        if found:
+            problems.add(where, "; ".join(found))
+            continue
+        try:
+            item = load(record_id, fields)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            problems.add(where, f"cannot be read ({error})")
+            continue
+        # Whatever survives the checks must read back to exactly what the file says.
+        stored = item.to_dict()
+        for key, value in fields.items():
+            if stored.get(key) != value:
+                expected = orjson.dumps(stored.get(key)).decode()
+                problems.add(where, f"{key} is not in the stored form (expected {expected})")
+                break
+        else:
+            loaded.append(item)
+    return loaded
+
+
+def _duplicates(ids: Iterable[int]) -> list[int]:
+    return sorted(each for each, count in Counter(ids).items() if count > 1)
+
+
+def _removal(entry: HistoryEntry) -> tuple[str, frozenset[int]] | str | None:
+    """The uuid and evidence ids kept by a "pledge removed" entry; None if it is no removal; a problem text."""
+    if entry.field != "pledge" or not isinstance(entry.old, dict) or "pledge" not in entry.old:
+        return None
+    kept = entry.old
+    pledge = kept.get("pledge")
+    evidence = kept.get("evidence", {})
+    if not isinstance(pledge, dict) or _uuid(pledge.get("uuid")):
+        return "the removed pledge it keeps has no valid uuid"
+    if not isinstance(evidence, dict) or any(_record_id(_int_key(key)) for key in evidence):
+        return "the evidence it keeps is not an object keyed by evidence ids"
+    return str(pledge["uuid"]), frozenset(int(key) for key in evidence)
+
+
+def _int_key(key: str) -> int | None:
+    return int(key) if key.isascii() and key.isdigit() and len(key) <= 18 and str(int(key)) == key else None
+
+
+def _validate(document: object) -> _Document:
+    heading = "the file is not a valid tracker export; nothing was imported:"
+    if not isinstance(document, dict):
+        raise BadInputError("the file is not a tracker export (its top level is not an object); nothing was imported")
+    if document.get("format") != FORMAT:
+        raise BadInputError(
+            f'the file is not a tracker export ("format" is not "{FORMAT}"); '
+            "give a file written by `tracker export json`"
+        )
+    version = document.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise BadInputError('the file\'s "schema_version" is missing or not a whole number; nothing was imported')
+    if version > SCHEMA_VERSION:
+        raise BadInputError(
+            f"the file has schema version {version}, newer than this tracker understands ({SCHEMA_VERSION}); "
+            "upgrade tracker; nothing was imported"
+        )
+    unknown = sorted(set(document) - {"format", "schema_version", "pledges", "evidence", "history"})
+    if unknown:
+        raise BadInputError(f"the file has unknown top-level fields: {', '.join(unknown)}; nothing was imported")
+
+    problems = _Problems()
+    result = _Document(
+        pledges=_load_records(document.get("pledges"), "pledges", "pledge", PLEDGE_FIELDS, Pledge.from_dict, problems),
+        evidence=_load_records(
+            document.get("evidence", []), "evidence", "evidence", EVIDENCE_FIELDS, Evidence.from_dict, problems
+        ),
+        history=_load_records(
+            document.get("history", []), "history", "history entry", HISTORY_FIELDS, HistoryEntry.from_dict, problems
+        ),
+    )
+    problems.raise_any(heading)
+
+    # Across records: unique ids and uuids, and every reference pointing at something in the file.
+    for table, records in (("pledges", result.pledges), ("evidence", result.evidence), ("history", result.history)):
+        for duplicate in _duplicates(record.id for record in records):
+            problems.add(table, f"id {duplicate} is used by more than one record")
+    uuids: dict[str, int] = {}
+    for pledge in result.pledges:
+        if pledge.uuid in uuids:
+            problems.add(f"pledge {pledge.id}", f"has the same uuid as pledge {uuids[pledge.uuid]}")
+        uuids.setdefault(pledge.uuid, pledge.id)
+        if pledge.deadline is not None and pledge.deadline.anchor == "condition" and pledge.condition is None:
+            problems.add(f"pledge {pledge.id}", "has a deadline counted from a condition, but no condition")
+    pledge_ids = {pledge.id for pledge in result.pledges}
+    evidence_pledge = {item.id: item.pledge_id for item in result.evidence}
+    for item in result.evidence:
+        if item.pledge_id not in pledge_ids:
+            problems.add(f"evidence {item.id}", f"belongs to pledge {item.pledge_id}, which is not in the file")
+        if item.supersedes is not None and evidence_pledge.get(item.supersedes) != item.pledge_id:
+            problems.add(
+                f"evidence {item.id}", f"supersedes evidence {item.supersedes}, not in the file for its pledge"
+            )
+
+    removals: dict[int, set[tuple[str, frozenset[int]]]] = defaultdict(set)
+    for entry in result.history:
+        removal = _removal(entry)
+        if isinstance(removal, str):
+            problems.add(f"history entry {entry.id}", removal)
+        elif removal is not None and entry.pledge_id not in pledge_ids:
+            removals[entry.pledge_id].add(removal)
+    for pledge_id, kept in removals.items():
+        if len({uuid for uuid, _ in kept}) > 1:
+            problems.add(f"pledge {pledge_id}", "was removed under more than one uuid")
+        else:
+            uuid = next(iter(kept))[0]
+            result.removed[pledge_id] = _Removed(uuid, frozenset().union(*(ids for _, ids in kept)))
+    for entry in result.history:
+        where = f"history entry {entry.id}"
+        if entry.pledge_id not in pledge_ids and entry.pledge_id not in result.removed:
+            problems.add(where, f"belongs to pledge {entry.pledge_id}, neither in the file nor recorded as removed")
+        elif entry.evidence_id is not None:
+            own = evidence_pledge.get(entry.evidence_id) == entry.pledge_id
+            removed = result.removed.get(entry.pledge_id)
+            kept_ids = removed.evidence_ids if removed is not None else frozenset()
+            if not own and entry.evidence_id not in kept_ids:
+                problems.add(where, f"cites evidence {entry.evidence_id}, not in the file for the same pledge")
+    problems.raise_any(heading)
+    return result
+
+
+# Import of a document --------------------------------------------------------------------------
+COMPARED_EXCLUDED = frozenset({"created_at", "updated_at"})
+
+
+def _differences(here: Pledge, there: Pledge) -> tuple[str, ...]:
+    """The stored fields that differ (times of creation and update are not the pledge's content)."""
+    ours, theirs = here.to_dict(), there.to_dict()
+    return tuple(key for key in sorted(ours) if key not in COMPARED_EXCLUDED and ours[key] != theirs[key])
+
+
+def _evidence_key(item: Evidence) -> tuple[object, ...]:
+    """What makes two evidence items the same observation, whatever their ids and recording times."""
+    return (item.observed_on, item.summary, item.stance, item.quantity, item.source)
+
+
+def _allocate(wanted: Iterable[int], next_id: int) -> dict[int, int]:
+    """Keep each id that was never used here (at or past next_id); give the others fresh ids after them."""
+    ids = sorted(set(wanted))
+    kept = {each: each for each in ids if each >= next_id}
+    fresh = max([next_id, *(each + 1 for each in kept)])
+    mapping = dict(kept)
+    for each in ids:
+        if each not in kept:
+            mapping[each] = fresh
+            fresh += 1
+    return mapping
+
+
+def _removed_uuids(history: Iterable[HistoryEntry]) -> set[str]:
+    found = set()
+    for entry in history:
+        removal = _removal(entry)
+        if isinstance(removal, tuple):
+            found.add(removal[0])
+    return found
+
+
+def _remap_removal(old: Any, pledge_id: int, evidence_map: Mapping[int, int]) -> Any:
+    """A "pledge removed" snapshot with its evidence renumbered like the rest of the import."""
+    if not isinstance(old, dict) or not isinstance(old.get("evidence"), dict):
+        return old
+    evidence: JSONDict = {}
+    for key, record in old["evidence"].items():
+        copy = dict(record) if isinstance(record, dict) else record
+        if isinstance(copy, dict):
+            if "pledge_id" in copy:
+                copy["pledge_id"] = pledge_id
+            if _is_int(copy.get("supersedes")) and copy["supersedes"] in evidence_map:
+                copy["supersedes"] = evidence_map[copy["supersedes"]]
+        evidence[str(evidence_map[int(key)])] = copy
+    return {**old, "evidence": evidence}
+
+
+def _effective_on(name: str, value: Any, history: Iterable[HistoryEntry], today: date) -> date:
+    """When the file's value of a field took effect, by the file's own history; today if it does not say."""
+    dates = [entry.effective_on for entry in history if entry.field == name and entry.new == value]
+    return max(dates, default=today)
+
+
+def import_document(session: Session, clock: Clock, document: object, *, force: bool = False) -> ImportResult:
+    """Merge an export document (as parsed from JSON) into the store; see the module's docstring.
+
+    Everything is checked before anything is written: a bad document raises BadInputError naming
+    each bad record, conflicts without `force` raise ImportConflictError.
+    """
+    doc = _validate(document)
+    live = {pledge.uuid: pledge for pledge in session.pledges()}
+    store_evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for item in session.evidence():
+        store_evidence[item.pledge_id].append(item)
+    file_evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for item in sorted(doc.evidence, key=_by_id):
+        file_evidence[item.pledge_id].append(item)
+    file_history: dict[int, list[HistoryEntry]] = defaultdict(list)
+    for entry in sorted(doc.history, key=_by_id):
+        file_history[entry.pledge_id].append(entry)
+
+    # Plan: which pledges are new, the same, or in conflict.
+    pledge_map: dict[int, int] = {}
+    new_pledges: list[Pledge] = []
+    matched: list[int] = []
+    overwrites: list[tuple[Pledge, Pledge, Conflict]] = []
+    for pledge in sorted(doc.pledges, key=_by_id):
+        here = live.get(pledge.uuid)
+        if here is None:
+            new_pledges.append(pledge)
+            continue
+        pledge_map[pledge.id] = here.id
+        fields = _differences(here, pledge)
+        if fields:
+            overwrites.append((pledge, here, Conflict(here.id, here.uuid, fields, pledge.id)))
+        else:
+            matched.append(here.id)
+    conflicts = tuple(conflict for _, _, conflict in overwrites)
+    if conflicts and not force:
+        raise ImportConflictError(conflicts)
+
+    known_removed = _removed_uuids(session.history())
+    removed_here: list[int] = []
+    new_removed: list[int] = []
+    for pledge_id, removed in sorted(doc.removed.items()):
+        if removed.uuid in live:
+            removed_here.append(live[removed.uuid].id)
+        elif removed.uuid not in known_removed:
+            new_removed.append(pledge_id)
+
+    evidence_map: dict[int, int] = {}
+    new_evidence: list[Evidence] = [item for pledge in new_pledges for item in file_evidence[pledge.id]]
+    for file_id, store_id in pledge_map.items():
+        unclaimed: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for item in sorted(store_evidence[store_id], key=_by_id):
+            unclaimed[_evidence_key(item)].append(item.id)
+        for item in file_evidence[file_id]:
+            same = unclaimed[_evidence_key(item)]
+            if same:
+                evidence_map[item.id] = same.pop(0)
+            else:
+                new_evidence.append(item)
+    new_history = [entry for pledge in new_pledges for entry in file_history[pledge.id]]
+    new_history += [entry for pledge_id in new_removed for entry in file_history[pledge_id]]
+
+    next_ids = session.meta["next_ids"]
+    pledge_map.update(_allocate([pledge.id for pledge in new_pledges] + new_removed, next_ids["pledges"]))
+    # Evidence kept in "pledge removed" entries keeps its ids out of use here too.
+    removals = {entry.id: removal for entry in new_history if isinstance(removal := _removal(entry), tuple)}
+    removed_evidence = sorted({each for _, ids in removals.values() for each in ids} - set(evidence_map))
+    evidence_map.update(_allocate([item.id for item in new_evidence] + removed_evidence, next_ids["evidence"]))
+    history_map = _allocate([entry.id for entry in new_history], next_ids["history"])
+    # The file's change numbers follow this store's, keeping the file's grouping and order.
+    change_offset = int(session.meta.get("changes", 0))
+
+    # Write: new records first (they move _meta.changes), then overwrites logged under a new change.
+    session.insert_with_ids("pledges", {pledge_map[pledge.id]: pledge.to_dict() for pledge in new_pledges})
+    for pledge_id in new_removed:
+        session.reserve_id("pledges", pledge_map[pledge_id])
+    evidence_records: dict[int, JSONDict] = {}
+    for item in sorted(new_evidence, key=lambda each: evidence_map[each.id]):
+        record = item.to_dict()
+        record["pledge_id"] = pledge_map[item.pledge_id]
+        record["supersedes"] = evidence_map[item.supersedes] if item.supersedes is not None else None
+        evidence_records[evidence_map[item.id]] = record
+    session.insert_with_ids("evidence", evidence_records)
+    for each in removed_evidence:
+        session.reserve_id("evidence", evidence_map[each])
+    history_records: dict[int, JSONDict] = {}
+    for entry in sorted(new_history, key=lambda each: history_map[each.id]):
+        record = entry.to_dict()
+        record["pledge_id"] = pledge_map[entry.pledge_id]
+        record["evidence_id"] = evidence_map[entry.evidence_id] if entry.evidence_id is not None else None
+        record["change"] = entry.change + change_offset
+        if entry.id in removals:
+            record["old"] = _remap_removal(entry.old, record["pledge_id"], evidence_map)
+        history_records[history_map[entry.id]] = record
+    session.insert_with_ids("history", history_records)
+
+    recorder = Recorder(session, clock)
+    logged = 0
+    for pledge, here, conflict in overwrites:
+        after = pledge.with_changes(id=here.id, created_at=here.created_at, updated_at=clock.now)
+        session.update_pledge(after)
+        old, new = here.to_dict(), after.to_dict()
+        for name in conflict.fields:
+            effective_on = _effective_on(name, new[name], file_history[pledge.id], clock.today)
+            recorder.record(here.id, name, old[name], new[name], IMPORTED, effective_on)
+            logged += 1
+
+    return ImportResult(
+        added=tuple(sorted(pledge_map[pledge.id] for pledge in new_pledges)),
+        matched=tuple(sorted(matched)),
+        overwritten=tuple(sorted(conflict.pledge_id for conflict in conflicts)),
+        evidence_added=len(new_evidence),
+        history_added=len(new_history) + logged,
+        conflicts=conflicts,
+        renumbered=tuple(
+            (pledge.id, pledge_map[pledge.id]) for pledge in new_pledges if pledge_map[pledge.id] != pledge.id
+        ),
+        removed_in_file=tuple(sorted(removed_here)),
+    )
+
+
+# CSV -------------------------------------------------------------------------------------------
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """Every row with the physical line it starts on (the header is line 1)."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    last = 0
+    try:
+        for cells in reader:
+            rows.append((last + 1, cells))
+            last = reader.line_num
+    except csv.Error as error:
+        raise BadInputError(f"line {last + 1}: the CSV cannot be read ({error}); nothing was imported") from None
+    return rows
+
+
+def count_csv_rows(text: str) -> int:
+    """How many rows after the header `import_csv` will report through `on_row` (for a progress bar)."""
+    try:
+        return max(len(_csv_rows(text)) - 1, 0)
+    except BadInputError:
+        return 0
+
+
+def _csv_header(cells: list[str]) -> list[str]:
+    names = [cell.strip().lower() for cell in cells]
+    accepted = f"accepted columns: {', '.join(CSV_COLUMNS)} (and {', '.join(CSV_DERIVED_COLUMNS)}, which are ignored)"
+    if not any(names):
+        raise BadInputError(f"line 1: the first line must be a header naming the columns; {accepted}")
+    if "" in names:
+        raise BadInputError(f"line 1: column {names.index('') + 1} has no name; {accepted}")
+    unknown = [name for name in names if name not in CSV_COLUMNS and name not in CSV_DERIVED_COLUMNS]
+    if unknown:
+        listed = ", ".join(f"'{name}'" for name in unknown)
+        raise BadInputError(f"line 1: unknown column{'s' if len(unknown) > 1 else ''} {listed}; {accepted}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise BadInputError(f"line 1: column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} given twice")
+    missing = [name for name in CSV_REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise BadInputError(f"line 1: the header lacks the required column{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(missing)}; {accepted}")  # fmt: skip
+    return names
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(LIST_SEPARATOR) if part.strip()]
+
+
+def _column(name: str, read: Callable[[str], Any], cell: str) -> Any:
+    try:
+        return read(cell)
+    except BadInputError as error:
+        raise BadInputError(f"{name}: {error}") from None
+
+
+def _add_row(session: Session, clock: Clock, values: Mapping[str, str]) -> Pledge:
+    """One row through the same path as `tracker add`."""
+
+    def cell(name: str) -> str:
+        return values.get(name, "")
+
+    made_on = cell("made_on")
+    return add_pledge(
+        session,
+        clock,
+        title=cell("title"),
+        actors=_split(cell("actors")),
+        recipients=_split(cell("recipients")),
+        made_on=_column("made_on", lambda text: parse_date(text, clock.today), made_on) if made_on else None,
+        deadline=cell("deadline") or None,
+        target=cell("target") or None,
+        category=_column("category", parse_category, cell("category")) if cell("category") else Category.OTHER,
+        tags=_split(cell("tags")),
+        source=SourceInput(url=cell("source_url") or None),
+        status=_column("status", parse_status, cell("status")) if cell("status") else None,
+        condition=cell("condition") or None,
+    )
+
+
+def import_csv(
+    session: Session, clock: Clock, text: str, *, on_row: Callable[[int], None] | None = None
+) -> ImportResult:
+    """Add one pledge per row, each through `ledger.add_pledge`.
+
+    Lists (actors, recipients, tags) are separated by ';'. Blank rows are skipped. Every bad row
+    is reported with the line it starts on; if any row is bad, BadInputError lists them all and the
+    caller's transaction writes nothing. `on_row(n)` is called after each of the n rows after the
+    header (see `count_csv_rows` for the total).
+    """
+    rows = _csv_rows(text)
+    if not rows:
+        raise BadInputError(f"the file is empty; its first line must be a header, like {','.join(CSV_COLUMNS)}")
+    header = _csv_header(rows[0][1])
+    problems: list[str] = []
+    added: list[int] = []
+    for done, (line, cells) in enumerate(rows[1:], start=1):
+        if any(cell.strip() for cell in cells):
+            if len(cells) != len(header):
+                problems.append(f"line {line}: {len(cells)} cells, but the header has {len(header)} columns")
+            else:
+                values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+                try:
+                    added.append(_add_row(session, clock, values).id)
+                except BadInputError as error:
+                    problems.append(f"line {line}: {error}")
+        if on_row is not None:
+            on_row(done)
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        more = [f"  ... and {len(problems) - len(shown)} more"] if len(problems) > len(shown) else []
+        count = len(problems)
+        heading = f"{count} row{'s' if count != 1 else ''} cannot be imported; nothing was imported:"
+        raise BadInputError("\n".join([heading, *(f"  {problem}" for problem in shown), *more]))
+    return ImportResult(added=tuple(added), history_added=len(added))
+
+
+def _plain_number(value: float) -> str:
+    """A number as digits that Quantity.parse reads back exactly: no exponent, no rounding."""
+    if isinstance(value, int):
+        return str(value)
+    return format(Decimal(repr(value)), "f")
+
+
+def _quantity_text(quantity: Quantity | None) -> str:
+    return f"{_plain_number(quantity.value)} {quantity.unit}" if quantity else ""
+
+
+def export_csv(states: Sequence[PledgeState]) -> str:
+    """One row per pledge; `import_csv` reads it back (id, uuid, overdue and progress are ignored there).
+
+    Not kept by CSV: text, venue, notes, source title and publisher, the date a condition was met,
+    evidence and history, and ';' inside a name. `tracker export json` keeps everything.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_EXPORT_COLUMNS)
+    for state in states:
+        pledge = state.pledge
+        writer.writerow(
+            [
+                pledge.id,
+                pledge.uuid,
+                pledge.title,
+                LIST_SEPARATOR.join(pledge.actors),
+                LIST_SEPARATOR.join(pledge.recipients),
+                pledge.made_on.isoformat(),
+                pledge.deadline.text if pledge.deadline else "",
+                _quantity_text(pledge.target),
+                pledge.category.value,
+                LIST_SEPARATOR.join(pledge.tags),
+                pledge.source.url or "" if pledge.source else "",
+                pledge.status.value,
+                pledge.condition.text if pledge.condition else "",
+                "true" if state.overdue else "false",
+                f"{state.progress:.4f}" if state.progress is not None else "",
+            ]
+        )
+    return buffer.getvalue()
+
+
+# ICS -------------------------------------------------------------------------------------------
+def _stamp(pledge: Pledge) -> datetime:
+    """DTSTAMP from the pledge's last update, so the same store always gives the same calendar."""
+    for text in (pledge.updated_at, pledge.created_at):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return datetime.combine(pledge.made_on, time(), UTC)
+
+
+def _description(state: PledgeState) -> str:
+    pledge = state.pledge
+    status = pledge.status.value.replace("_", " ")
+    lines = [f"Actors: {', '.join(pledge.actors)}"]
+    if pledge.recipients:
+        lines.append(f"Recipients: {', '.join(pledge.recipients)}")
+    lines.append(f"Status: {status}" + (f", overdue as of {state.as_of.isoformat()}" if state.overdue else ""))
+    if state.progress is not None and pledge.target is not None:
+        lines.append(f"Progress: {state.progress:.0%} of {pledge.target}")
+    if pledge.deadline is not None:
+        lines.append(f"Deadline: {pledge.deadline.text}")
+    if pledge.source is not None and pledge.source.url:
+        lines.append(f"Source: {pledge.source.url}")
+    return "\n".join(lines)
+
+
+def export_ics(states: Sequence[PledgeState]) -> bytes:
+    """An iCalendar file (RFC 5545): one all-day event on the deadline of each pledge that has a dated one."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", ICS_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    for state in states:
+        pledge = state.pledge
+        if pledge.deadline is None or pledge.deadline.date is None:
+            continue
+        event = Event()
+        event.add("uid", f"{pledge.uuid}@tracker")
+        event.add("dtstamp", _stamp(pledge))
+        event.add("dtstart", pledge.deadline.date)
+        event.add("dtend", pledge.deadline.date + timedelta(days=1))
+        event.add("summary", pledge.title)
+        event.add("description", _description(state))
+        if pledge.source is not None and pledge.source.url:
+            event.add("url", pledge.source.url)
+        event.add("categories", [pledge.category.value])
+        calendar.add_component(event)
+    result: bytes = calendar.to_ical()
+    return result
