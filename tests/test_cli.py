@@ -181,6 +181,13 @@ def test_add_with_a_condition_starts_conditional(add: Add, invoke: Invoke) -> No
     assert pledge["overdue"] is False
 
 
+def test_show_of_an_undated_deadline_names_it_once(add: Add, invoke: Invoke) -> None:
+    add("Build a pipeline", "--condition", "once the protocol is signed", "--deadline", "6 months after condition")
+    lines = ok(invoke("show", "1")).stdout.splitlines()
+    assert "deadline: (6 months after condition)" in lines
+    assert "condition: once the protocol is signed (not met yet)" in lines
+
+
 def test_add_with_an_initial_status(add: Add, invoke: Invoke) -> None:
     add("Under way", "--status", "in progress")
     assert show(invoke)["status"] == "in_progress"
@@ -718,6 +725,13 @@ BAD_INPUT = [
     (["list", "--status", "overdue"], "unknown status 'overdue'"),
     (["list", "--category", "sport"], "unknown category 'sport'"),
     (["list", "--as-of", "2021-13-01"], "not a real calendar date"),
+    # user text with newlines is quoted on one line
+    (["add", "T", "-a", "A", "--deadline", "soon\nor later"], "'soon or later' is not a deadline"),
+    (["add", "T", "-a", "A", "--status", "kept\nmostly"], "unknown status 'kept mostly'"),
+    (["add", "T", "-a", "A", "--target", "lots\nof doses"], "'lots of doses' is not a quantity"),
+    (["add", "T", "-a", "A", "--source", "http://example.org/\nx"], "'http://example.org/ x' is not a web address"),
+    (["evidence", "add", "1", "x", "--date", "1\n2"], "'1 2' is not a date"),
+    (["show", "no\nsuch"], "no pledge matches 'no such'"),
 ]
 
 

@@ -156,10 +156,26 @@ def test_briefing_is_valid_gfm_with_sources_and_gantt(example: Path, runner) -> 
 
 
 def test_markdown_escapes_user_text(runner) -> None:
-    runner.invoke(app, ["add", "Cut taxes [citation needed] | *now*", "-a", "Ruritania", "--made-on", "2026-01-01", "-d", "2026-06-30"])
+    runner.invoke(
+        app,
+        [
+            "add",
+            "Cut taxes [citation needed] | *now*",
+            "-a",
+            "Ruritania",
+            "--made-on",
+            "2026-01-01",
+            "-d",
+            "2026-06-30",
+        ],
+    )
     markdown = runner.invoke(app, ["report", "--format", "markdown"]).stdout
     tokens = _parse(markdown)
-    rendered = ["".join(child.content for child in token.children or [] if child.type == "text") for token in tokens if token.type == "inline"]
+    rendered = [
+        "".join(child.content for child in token.children or [] if child.type == "text")
+        for token in tokens
+        if token.type == "inline"
+    ]
     assert "Cut taxes [citation needed] | *now*" in rendered
 
 
@@ -171,3 +187,33 @@ def test_committed_briefing_is_what_the_example_store_gives(example: Path, runne
         "regenerate with: tracker --db examples/islamabad-2021/pledges.json export markdown "
         "--as-of 2026-11-29 -o examples/islamabad-2021/briefing.md"
     )
+
+
+ANSI = __import__("re").compile(r"\x1b\[[0-9;]*m")
+
+
+def test_terminal_report_is_tables_cut_to_a_screenful(runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    for number in range(25):
+        runner.invoke(
+            app, ["add", f"Pledge {number} [draft]", "-a", "Ruritania", "--made-on", "2025-01-01", "-d", "2025-06-30"]
+        )
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = runner.invoke(app, ["report", "overdue"])
+    assert shown.exit_code == 0, shown.stderr
+    plain = ANSI.sub("", shown.stdout)
+    assert "┃" in plain and "Pledge 0 [draft]" in plain
+    assert "… and 5 more (--all shows every row)" in plain
+    assert all(len(line) <= 80 for line in plain.splitlines())
+    everything = ANSI.sub("", runner.invoke(app, ["report", "overdue", "--all"]).stdout)
+    assert "more (--all" not in everything and "Pledge 24 [draft]" in everything
+
+
+def test_piped_report_lists_every_row(runner) -> None:
+    for number in range(25):
+        runner.invoke(
+            app, ["add", f"Pledge {number}", "-a", "Ruritania", "--made-on", "2025-01-01", "-d", "2025-06-30"]
+        )
+    piped = runner.invoke(app, ["report", "overdue"]).stdout
+    assert piped.count("days late") == 25
+    assert "\x1b[" not in piped

@@ -485,7 +485,7 @@ def test_write_command_gives_up_on_a_held_lock(
         result = invoke(*command)
         waited = time.monotonic() - started
     assert_store_error(result, "is locked by another tracker process", "waited 0.2 s", "TRACKER_LOCK_TIMEOUT")
-    assert 0.15 < waited < 3
+    assert waited > 0.15  # it did wait for the lock before giving up
     assert isolated_store.read_bytes() == before
     assert invoke(*command).exit_code == 0  # once the lock is released the same command works
 

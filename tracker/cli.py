@@ -90,13 +90,14 @@ def now() -> datetime:
         except ValueError:
             fail(f"TRACKER_NOW='{fixed}' is not an ISO date or time, like 2026-01-31 or 2026-01-31T09:00:00")
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+    # Local time: "today" is the analyst's date, not Greenwich's.
+    return datetime.now().astimezone()
 
 
 def clock() -> Any:
     from tracker.ledger import Clock
 
-    return Clock.at(now().astimezone(UTC) if os.environ.get("TRACKER_NOW") else now())
+    return Clock.at(now())
 
 
 def lock_timeout() -> float:
@@ -315,8 +316,8 @@ def log_command(
 ) -> None:
     """Show every change to a pledge, oldest first, with when it took effect and why."""
     session = store().snapshot()
-    found = session.resolve(pledge)
-    history = session.history_for(found.id)
+    pledge_id, title = session.logged_pledge(pledge)
+    history = session.history_for(pledge_id)
     if json:
         from tracker.render.json import dumps, history_json
 
@@ -326,7 +327,7 @@ def log_command(
 
     console = out()
     if console.is_terminal:
-        console.print(f"#{found.id} {found.title}", style="bold", markup=False)
+        console.print(f"#{pledge_id} {title}", style="bold", markup=False)
         console.print(text.history_table(history))
     else:
         text.print_lines(console, text.history_lines(history))
@@ -381,7 +382,7 @@ def edit_command(
     with writing() as session:
         before = session.resolve(pledge)
         after = edit_pledge(session, moment, pledge, edit, effective_on, reason)
-    typer.echo(f"pledge {after.id}: {'updated' if after is not before else 'nothing changed'}")
+    typer.echo(f"pledge {after.id}: {'updated' if after != before else 'nothing changed'}")
 
 
 @app.command("rm")
@@ -399,7 +400,7 @@ def rm_command(
         if not sys.stdin.isatty():
             raise BadInputError(f"not removing pledge {found.id} without confirmation; add --yes")
         if not typer.confirm(f"Remove pledge {found.id} '{found.title}' and its evidence?"):
-            raise typer.Exit(1)
+            fail(f"pledge {found.id} was not removed")
     with writing() as session:
         removed = remove_pledge(session, moment, pledge)
     typer.echo(f"removed pledge {removed.id}")
@@ -563,9 +564,14 @@ ReportCategory = Annotated[list[str], typer.Option("--category", "-c", help="Onl
 ReportTag = Annotated[list[str], typer.Option("--tag", "-t", help="Only pledges with this tag (repeatable).")]
 Since = Annotated[str | None, typer.Option("--since", help="Fulfilled since, and what changed since, this date.")]
 Window = Annotated[int, typer.Option("--window", help="Days ahead that count as due soon.")]
-StaleDays = Annotated[int, typer.Option("--stale-days", help="Days without evidence after which an open pledge is stale.")]
+StaleDays = Annotated[
+    int, typer.Option("--stale-days", help="Days without evidence after which an open pledge is stale.")
+]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of standard output.")]
 FAIL_ON = ("overdue", "due", "stale")
+ShowAll = Annotated[bool, typer.Option("--all", help="On a terminal, show every row, not a screenful.")]
+# Rows per table on a terminal before "N more": a long report stays a screen, not a scroll.
+SCREENFUL = 20
 
 
 @app.command("report")
@@ -582,8 +588,10 @@ def report_command(
     format_: Annotated[str, typer.Option("--format", "-f", help="text, markdown, json or csv.")] = "text",
     output: Output = None,
     fail_on: Annotated[
-        list[str], typer.Option("--fail-on", help="Exit 4 if the report has overdue, due or stale pledges (repeatable).")
+        list[str],
+        typer.Option("--fail-on", help="Exit 4 if the report has overdue, due or stale pledges (repeatable)."),
     ] = [],  # noqa: B006
+    show_all: ShowAll = False,
 ) -> None:
     """What is overdue, due soon, stale or fulfilled, and how each actor keeps its word."""
     formats = ("text", "markdown", "json", "csv")
@@ -606,20 +614,14 @@ def report_command(
 
         write_output(report_csv(report), output)
     else:
-        from tracker.render.text import report_renderables
+        from tracker.render import text
 
-        if output is None:
-            console = out()
-            for part in report_renderables(report):
+        console = out()
+        if output is None and console.is_terminal:
+            for part in text.report_renderables(report, limit=None if show_all else SCREENFUL):
                 console.print(part)
         else:
-            import io
-
-            buffer = io.StringIO()
-            console = Console(file=buffer, width=100, color_system=None, highlight=False)
-            for part in report_renderables(report):
-                console.print(part)
-            write_output(buffer.getvalue(), output)
+            write_output("".join(line + "\n" for line in text.report_lines(report)), output)
     met = [condition for condition in fail_on if report.items(condition)]
     if met:
         counts = ", ".join(f"{len(report.items(condition))} {condition}" for condition in met)
@@ -632,7 +634,9 @@ EXPORT_FORMATS = ("json", "markdown", "csv", "ics")
 @app.command("export")
 @guarded
 def export_command(
-    format_: Annotated[str, typer.Argument(metavar="FORMAT", help="json (lossless), markdown (a briefing), csv or ics.")],
+    format_: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="json (lossless), markdown (a briefing), csv or ics.")
+    ],
     output: Output = None,
     as_of: AsOf = None,
     actor: ReportActor = [],  # noqa: B006
@@ -726,6 +730,191 @@ def timeline_command(
         from tracker.render.text import print_lines
 
         print_lines(console, drawing.plain.split("\n"))
+
+
+@app.command("doctor")
+@guarded
+def doctor_command() -> None:
+    """Check the store deeply; print every problem (exit 3) or say it is sound (exit 0)."""
+    from tracker.doctor import diagnose_file
+
+    problems = diagnose_file(settings.store_path)
+    if not problems:
+        typer.echo("store is sound")
+        return
+    for problem in problems:
+        typer.echo(f"problem: {problem}")
+    fail(f"{len(problems)} problem(s) found in store {settings.store_path}", 3)
+
+
+@app.command("restore")
+@guarded
+def restore_command(
+    backup: Annotated[Path | None, typer.Argument(help="The backup to put back (default the newest).")] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="Only list the backups, newest first.")] = False,
+) -> None:
+    """List the store's backups, or put one back (the current file is kept aside)."""
+    current = store()
+    backups = current.backups()
+    if list_only:
+        if not backups:
+            typer.echo(f"no backups of {current.path}")
+        for path in backups:
+            info = path.stat()
+            moment = datetime.fromtimestamp(info.st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            typer.echo(f"{path}\t{moment}\t{info.st_size} bytes")
+        return
+    if backup is None:
+        if not backups:
+            raise BadInputError(f"no backup of {current.path} exists")
+        backup = backups[0]
+    aside = current.restore(backup, now().strftime("%Y%m%dT%H%M%S"))
+    typer.echo(f"restored {backup} as {current.path}; the replaced file was kept as {aside}")
+
+
+@app.command("extract")
+@guarded
+def extract_command(
+    file: Annotated[str, typer.Argument(help="The article's text file, or - for standard input.")],
+    date_: Annotated[
+        str | None, typer.Option("--date", help="The article's date (default: a date at its head, else today).")
+    ] = None,
+    source: SourceUrl = None,
+    json: Json = False,
+    add: Annotated[
+        bool, typer.Option("--add", help="Store the pledges found (asks about each on a terminal).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --add, store every candidate without asking.")] = False,
+) -> None:
+    """Propose the pledges in a news report or joint statement, ready to review and store."""
+    from tracker.extract import extract_candidates, find_article_date
+
+    if file == "-":
+        content = sys.stdin.read()
+    else:
+        try:
+            content = Path(file).read_text(encoding="utf-8-sig")
+        except OSError as error:
+            raise BadInputError(f"cannot read {file}: {error.strerror or error}") from None
+        except UnicodeDecodeError:
+            raise BadInputError(f"{file} is not UTF-8 text") from None
+    moment = clock()
+    article_date = parse_day(date_, moment.today) or find_article_date(content) or moment.today
+    candidates = extract_candidates(content, article_date=article_date)
+    if json:
+        from tracker.render.json import dumps
+
+        typer.echo(dumps([candidate.to_dict() for candidate in candidates]))
+    elif not add:
+        _print_candidates(candidates, article_date)
+    if not add:
+        return
+    interactive = not yes and not json and sys.stdin.isatty() and sys.stdout.isatty() and file != "-"
+    if not yes and not interactive:
+        raise BadInputError("not storing candidates without review; add --yes, or run at a terminal to review each")
+    chosen = (
+        [_review(candidate, index, len(candidates)) for index, candidate in enumerate(candidates, 1)]
+        if interactive
+        else candidates
+    )
+    accepted = [candidate for candidate in chosen if candidate is not None]
+    from tracker.ledger import SourceInput, add_pledge
+    from tracker.model import Category, format_number
+
+    with writing() as session:
+        added = [
+            add_pledge(
+                session,
+                moment,
+                title=candidate.title,
+                actors=candidate.actors,
+                recipients=candidate.recipients,
+                made_on=article_date,
+                deadline=candidate.deadline,
+                target=(
+                    f"{format_number(float(candidate.target['value']))} {candidate.target['unit']}"
+                    if candidate.target
+                    else None
+                ),
+                condition=candidate.condition,
+                category=Category(candidate.category),
+                source=SourceInput(source),
+                text=candidate.span,
+            )
+            for candidate in accepted
+        ]
+    message = f"added {len(added)} pledges" + (f" (ids {', '.join(str(p.id) for p in added)})" if added else "")
+    typer.echo(message, err=json)
+
+
+def _print_candidates(candidates: list[Any], article_date: date) -> None:
+    console = out()
+    if not candidates:
+        console.print("No pledges found.", style="dim")
+        return
+    console.print(f"{len(candidates)} candidate pledges (article of {article_date.isoformat()}):", markup=False)
+    for index, candidate in enumerate(candidates, 1):
+        _print_candidate(console, candidate, index)
+
+
+def _print_candidate(console: Console, candidate: Any, index: int) -> None:
+    from rich.text import Text
+
+    line = Text(f"\n{index}. ", style="bold")
+    line.append(candidate.title, style="bold")
+    line.append(f"  ({candidate.confidence:.2f}: {', '.join(candidate.cues)})", style="dim")
+    console.print(line)
+    details = [
+        ("actors", ", ".join(candidate.actors) or "?"),
+        ("recipients", ", ".join(candidate.recipients)),
+        ("deadline", candidate.deadline or ""),
+        ("target", f"{candidate.target['value']:,.0f} {candidate.target['unit']}" if candidate.target else ""),
+        ("condition", candidate.condition or ""),
+        ("category", candidate.category),
+        ("span", f"“{candidate.span}”"),
+    ]
+    for name, value in details:
+        if value:
+            console.print(Text(f"   {name}: ", style="dim") + Text(value))
+
+
+def _review(candidate: Any, index: int, total: int) -> Any:
+    """Ask about one candidate: accept, skip, or edit its title, actors, deadline or target."""
+    import dataclasses
+
+    console = out()
+    while True:
+        _print_candidate(console, candidate, index)
+        answer = typer.prompt(f"[{index}/{total}] (a)ccept, (s)kip, (e)dit, (q)uit", default="a").strip().lower()
+        if answer in ("a", "accept", "y", "yes"):
+            return candidate
+        if answer in ("s", "skip", "n", "no"):
+            return None
+        if answer in ("q", "quit"):
+            raise typer.Exit(1)
+        if answer in ("e", "edit"):
+            title = typer.prompt("title", default=candidate.title)
+            actors = typer.prompt("actors (; separated)", default="; ".join(candidate.actors))
+            deadline = typer.prompt("deadline ('none' for none)", default=candidate.deadline or "none")
+            target = typer.prompt("target ('none' for none)", default=_target_text(candidate.target))
+            from tracker.numbers import parse_number
+
+            parsed_target = None
+            if target.strip().lower() != "none":
+                value, _, unit = target.strip().partition(" ")
+                number = parse_number(value)
+                parsed_target = {"value": number, "unit": unit.strip()} if number and unit.strip() else candidate.target
+            candidate = dataclasses.replace(
+                candidate,
+                title=title.strip() or candidate.title,
+                actors=tuple(actor.strip() for actor in actors.split(";") if actor.strip()),
+                deadline=None if deadline.strip().lower() == "none" else deadline.strip(),
+                target=parsed_target,
+            )
+
+
+def _target_text(target: dict[str, Any] | None) -> str:
+    return f"{target['value']:g} {target['unit']}" if target else "none"
 
 
 def run() -> None:

@@ -122,7 +122,8 @@ def parse_date(text: str, today: date) -> date:
         return today - timedelta(days=1)
     day = _absolute_date(cleaned)
     if day is None:
-        raise BadInputError(f"'{text}' is not a date; accepted forms: {ACCEPTED_DATES}")
+        shown = " ".join(text.split())  # one line, even if the text held newlines
+        raise BadInputError(f"'{shown}' is not a date; accepted forms: {ACCEPTED_DATES}")
     return day
 
 
@@ -149,7 +150,7 @@ def _shifted(day: date, offset: str, text: str) -> date:
     try:
         return shift(day, offset)
     except (ValueError, OverflowError):
-        raise BadInputError(f"'{text.strip()}' reaches beyond the calendar") from None
+        raise BadInputError(f"'{' '.join(text.split())}' reaches beyond the calendar") from None
 
 
 def _count(text: str) -> int | None:
@@ -163,7 +164,7 @@ def _count(text: str) -> int | None:
 
 
 def _offset(text: str) -> str | None:
-    """"6 months", "six months", "a year", "6m", "+6m" -> "6m"; None when it is not an offset."""
+    """ "6 months", "six months", "a year", "6m", "+6m" -> "6m"; None when it is not an offset."""
     if match := re.fullmatch(r"\+?\s*(\d+)\s*([dwmy])", text):
         # int() refuses digit strings longer than 4300 characters; anything past 6 digits is too far anyway.
         count, unit = (int(match[1]) if len(match[1]) <= 6 else 0), match[2]
@@ -225,9 +226,7 @@ def parse_deadline(text: str, made_on: date, condition_met_on: date | None = Non
             due = _shifted(condition_met_on, offset, text) if condition_met_on else None
             return Deadline(original, due, _UNIT_PRECISION[offset[-1]], "condition")
 
-    relative = re.fullmatch(
-        r"(?:in|within|over\s+the\s+(?:next|coming)|during\s+the\s+next)\s+(.+)", cleaned
-    )
+    relative = re.fullmatch(r"(?:in|within|over\s+the\s+(?:next|coming)|during\s+the\s+next)\s+(.+)", cleaned)
     offset = _offset(relative[1]) if relative else _offset(cleaned) if cleaned.startswith("+") else None
     if offset is not None:
         due = _shifted(made_on, offset, text)
@@ -239,8 +238,8 @@ def parse_deadline(text: str, made_on: date, condition_met_on: date | None = Non
     try:
         found = _period_end(period, made_on)
     except (ValueError, OverflowError):
-        raise BadInputError(f"'{text.strip()}' is outside the calendar") from None
+        raise BadInputError(f"'{original}' is outside the calendar") from None
     if found is None:
-        raise BadInputError(f"'{text.strip()}' is not a deadline; accepted forms: {ACCEPTED_DEADLINES}")
+        raise BadInputError(f"'{original}' is not a deadline; accepted forms: {ACCEPTED_DEADLINES}")
     due, precision = found
     return Deadline(original, due, precision, "made_on")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tracker import rules
@@ -41,7 +41,9 @@ class Clock:
 
     @classmethod
     def at(cls, moment: datetime) -> Clock:
-        return cls(today=moment.date(), now=moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        """`moment` must carry its time zone: today is the date where the analyst is,
+        recording times are UTC so that stores written in different zones sort together."""
+        return cls(today=moment.date(), now=moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,8 @@ def _change_date(pledge: Pledge, day: date, clock: Clock) -> date:
     _not_in_future(day, clock, "date of the change")
     if day < pledge.made_on:
         raise BadInputError(
-            f"the change cannot take effect on {day.isoformat()}, before the pledge was made ({pledge.made_on.isoformat()})"
+            f"the change cannot take effect on {day.isoformat()}, "
+            f"before the pledge was made ({pledge.made_on.isoformat()})"
         )
     return day
 
@@ -115,11 +118,15 @@ class Recorder:
             )
         )
 
-    def save(self, before: Pledge, after: Pledge, reason: str, effective_on: date, evidence_id: int | None = None) -> Pledge:
+    def save(
+        self, before: Pledge, after: Pledge, reason: str, effective_on: date, evidence_id: int | None = None
+    ) -> Pledge:
         """Store `after` and write one history entry per field that differs from `before`."""
         old_record, new_record = before.to_dict(), after.to_dict()
         changed = [
-            key for key in sorted(new_record) if key not in ("updated_at", "created_at") and old_record[key] != new_record[key]
+            key
+            for key in sorted(new_record)
+            if key not in ("updated_at", "created_at") and old_record[key] != new_record[key]
         ]
         if not changed:
             return before
@@ -201,7 +208,12 @@ class PledgeEdit:
 
 
 def edit_pledge(
-    session: Session, clock: Clock, reference: str, edit: PledgeEdit, effective_on: date | None = None, reason: str | None = None
+    session: Session,
+    clock: Clock,
+    reference: str,
+    edit: PledgeEdit,
+    effective_on: date | None = None,
+    reason: str | None = None,
 ) -> Pledge:
     if edit.is_empty():
         raise BadInputError("nothing to change; give at least one option such as --title or --deadline")
@@ -295,9 +307,13 @@ def add_evidence(
         raise BadInputError(f"pledge {pledge.id} has no evidence {supersedes} to supersede")
     if meets_condition:
         if pledge.condition is None:
-            raise BadInputError(f"pledge {pledge.id} has no condition to meet; give it one with `tracker edit --condition`")
+            raise BadInputError(
+                f"pledge {pledge.id} has no condition to meet; give it one with `tracker edit --condition`"
+            )
         if pledge.condition.met_on is not None:
-            raise BadInputError(f"the condition of pledge {pledge.id} was already met on {pledge.condition.met_on.isoformat()}")
+            raise BadInputError(
+                f"the condition of pledge {pledge.id} was already met on {pledge.condition.met_on.isoformat()}"
+            )
     evidence = session.insert_evidence(
         Evidence(
             id=0,
@@ -341,7 +357,9 @@ def add_evidence(
         reached_on = rules.date_target_reached(current.target, known)
         if reached_on is not None:
             total = rules.supporting_total(current.target, known)
-            reason = f"supporting quantities reached the target ({Quantity(total, current.target.unit)} of {current.target})"
+            reason = (
+                f"supporting quantities reached the target ({Quantity(total, current.target.unit)} of {current.target})"
+            )
             after = current.with_changes(status=Status.FULFILLED)
             current = recorder.save(current, after, reason, max(reached_on, pledge.made_on), evidence.id)
             changes.append("target reached, now fulfilled")

@@ -61,7 +61,7 @@ def _choice(kind: type[E], value: str, what: str) -> E:
         return kind(cleaned)
     except ValueError:
         accepted = ", ".join(member.value for member in kind)
-        raise BadInputError(f"unknown {what} '{value}'; accepted: {accepted}") from None
+        raise BadInputError(f"unknown {what} '{' '.join(value.split())}'; accepted: {accepted}") from None
 
 
 def parse_status(value: str) -> Status:
@@ -115,12 +115,14 @@ class Quantity:
     def parse(cls, text: str) -> Quantity:
         """Read "150000 doses", "150,000 doses", "1.2 billion USD"; refuse anything else."""
         accepted = "a positive number followed by a unit, like '150000 doses' or '2.5 billion USD'"
-        match = re.fullmatch(r"\s*([$€£]?[\d.,]+(?:\s*(?:k|m|mn|bn|thousand|million|billion|trillion))?)\s+(\S.*?)\s*", text, re.I)
+        match = re.fullmatch(
+            r"\s*([$€£]?[\d.,]+(?:\s*(?:k|m|mn|bn|thousand|million|billion|trillion))?)\s+(\S.*?)\s*", text, re.I
+        )
         if not match:
-            raise BadInputError(f"'{text}' is not a quantity; give {accepted}")
+            raise BadInputError(f"'{' '.join(text.split())}' is not a quantity; give {accepted}")
         value = parse_number(match.group(1))
         if value is None or not value > 0 or value == float("inf"):
-            raise BadInputError(f"'{text}' is not a quantity; give {accepted}")
+            raise BadInputError(f"'{' '.join(text.split())}' is not a quantity; give {accepted}")
         return cls(_tidy_number(value), " ".join(match.group(2).split()))
 
     @classmethod
@@ -163,7 +165,8 @@ class Source:
             # urlsplit silently drops tabs and newlines, so any whitespace is checked on the text itself.
             has_space = any(character.isspace() for character in url)
             if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or has_space:
-                raise BadInputError(f"'{url}' is not a web address; give a full http:// or https:// URL")
+                shown = " ".join(url.split())
+                raise BadInputError(f"'{shown}' is not a web address; give a full http:// or https:// URL")
         return cls(url, title, publisher)
 
     @classmethod

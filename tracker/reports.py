@@ -181,12 +181,12 @@ def build_report(records: Records, kind: ReportKind, options: ReportOptions) -> 
     for state in states:
         counts[state.pledge.status] += 1
     status_since = {
-        state.pledge.id: status_changed_on(state, records.history_by_pledge.get(state.pledge.id, ())) for state in states
+        state.pledge.id: status_changed_on(state, records.history_by_pledge.get(state.pledge.id, ()))
+        for state in states
     }
     overdue = sorted(
         (state for state in states if state.overdue),
-        key=lambda state: (rules.days_late(state.pledge, as_of) or 0, state.pledge.id),
-        reverse=True,
+        key=lambda state: (-(rules.days_late(state.pledge, as_of) or 0), state.pledge.id),
     )
     due = sorted(
         (state for state in states if rules.is_due_soon(state.pledge, as_of, options.window)),

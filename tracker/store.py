@@ -189,8 +189,25 @@ class Session:
         if numeric:
             raise NotFoundError(f"no pledge with id {reference}; `tracker list` shows the ids")
         raise NotFoundError(
-            f"no pledge matches '{reference}'; give an id or at least {UUID_PREFIX_MIN} characters of a uuid"
+            f"no pledge matches '{' '.join(reference.split())}'; give an id or at least {UUID_PREFIX_MIN} characters "
+            "of a uuid"
         )
+
+    def logged_pledge(self, reference: str) -> tuple[int, str]:
+        """Id and title of a pledge whose log can be shown: a current one, or a removed one
+        by its id (its log keeps the removed record)."""
+        try:
+            found = self.resolve(reference)
+            return found.id, found.title
+        except NotFoundError:
+            cleaned = reference.strip()
+            if not (cleaned.isascii() and cleaned.isdigit()):
+                raise
+            for record in self.tables["history"].values():
+                if record.get("pledge_id") == int(cleaned) and record.get("field") == "pledge" and record.get("old"):
+                    title = record["old"].get("pledge", {}).get("title", "")
+                    return int(cleaned), f"{title} (removed)"
+            raise
 
     def insert_pledge(self, pledge: Pledge) -> Pledge:
         pledge_id = self._take_id("pledges")
@@ -337,17 +354,93 @@ class Store:
         except OSError as error:
             raise StoreError(f"cannot lock store {self.path}: {error.strerror}") from None
         try:
+            self._remove_stale_temp_files()
+            seen = self._identity()
             session = Session(self.read_tables())
             yield session
             if session.changed:
+                if self._identity() != seen:
+                    raise StoreError(
+                        f"store {self.path} was deleted or replaced by something else while this command ran; "
+                        "nothing was written; run the command again"
+                    )
                 self._write(session.tables)
+        finally:
+            lock.release()
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files of a writer that was killed; only a lock holder writes, so under the lock
+        any temp file beside the store is stale."""
+        for temp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            temp.unlink(missing_ok=True)
+
+    def _identity(self) -> tuple[int, int, int, int] | None:
+        """What tells this store file from another one put in its place (None: no file)."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
+        return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+    def backups(self) -> list[Path]:
+        """The backups of the store that exist, newest first."""
+        return [path for path in (self.backup,) if path.exists()]
+
+    def restore(self, backup: Path, moment: str) -> Path:
+        """Put `backup` back as the store, after checking it is a sound store; the current file
+        is kept aside as `<store>.replaced-<moment>`, which is returned (holds the lock)."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(lock_path(self.path)), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLockedError(
+                f"store {self.path} is locked by another tracker process (waited {self.lock_timeout:g} s); try again"
+            ) from None
+        except OSError as error:
+            raise StoreError(f"cannot lock store {self.path}: {error.strerror}") from None
+        try:
+            candidate = Store(backup)
+            if not backup.is_file():
+                raise NotFoundError(f"no backup {backup}; `tracker restore --list` shows the backups")
+            try:
+                tables = candidate.read_tables()
+            except StoreError as error:
+                raise StoreError(f"backup {backup} is not a sound store, nothing was restored: {error}") from None
+            from tracker.doctor import diagnose
+
+            problems = diagnose(tables)
+            if problems:
+                raise StoreError(f"backup {backup} is not a sound store ({problems[0]}); nothing was restored")
+            aside = self.path.with_name(f"{self.path.name}.replaced-{moment}")
+            payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+            try:
+                if self.path.exists():
+                    import shutil
+
+                    shutil.copy2(self.path, aside)
+                self._write_payload(payload, keep_backup=False)
+            except OSError as error:
+                raise StoreError(f"cannot restore store {self.path}: {error.strerror or error}") from None
+            return aside
         finally:
             lock.release()
 
     def _write(self, tables: dict[str, Any]) -> None:
         payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        self._write_payload(payload)
+
+    def _write_payload(self, payload: bytes, keep_backup: bool = True) -> None:
         directory = self.path.parent
-        descriptor, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        try:
+            descriptor, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        except OSError as error:
+            raise StoreError(
+                f"cannot write store {self.path}: {error.strerror or error}; the store was left as it was"
+            ) from None
         temp = Path(temp_name)
         try:
             with os.fdopen(descriptor, "wb") as handle:
@@ -356,7 +449,8 @@ class Store:
                 os.fsync(handle.fileno())
             if self.path.exists():
                 os.chmod(temp, stat.S_IMODE(self.path.stat().st_mode))
-                self._keep_backup()
+                if keep_backup:
+                    self._keep_backup()
             else:
                 os.chmod(temp, 0o666 & ~_umask())
             os.replace(temp, self.path)

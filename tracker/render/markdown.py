@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from tracker.model import Evidence, Source, Stance, Status, format_number
+from tracker.render.text import deadline_label, percent, plural, section_title
 from tracker.reports import Report
 from tracker.rules import PledgeState, days_late
-from tracker.render.text import deadline_label, percent, plural, section_title
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
@@ -53,7 +53,11 @@ def _item_rows(report: Report, section: str) -> list[list[str]]:
     for state in report.items(section):
         pledge = state.pledge
         last = state.last_evidence
-        last_cell = f"{last.observed_on.isoformat()}: {link(last.summary, last.source.url if last.source else None)}" if last else "none"
+        last_cell = (
+            f"{last.observed_on.isoformat()}: {link(last.summary, last.source.url if last.source else None)}"
+            if last
+            else "none"
+        )
         if section == "overdue":
             when = f"{days_late(pledge, report.as_of)} days"
         elif section == "due" and pledge.deadline and pledge.deadline.date:
@@ -114,7 +118,16 @@ def report_markdown(report: Report) -> str:
                 lines.append("Nothing changed.")
         else:
             rows = _item_rows(report, section)
-            headers = ["ID", "Pledge", "Actors", "Status", "Deadline", WHEN_HEADERS[section], "Progress", "Last evidence"]
+            headers = [
+                "ID",
+                "Pledge",
+                "Actors",
+                "Status",
+                "Deadline",
+                WHEN_HEADERS[section],
+                "Progress",
+                "Last evidence",
+            ]
             lines += table(headers, rows) if rows else ["None."]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -149,7 +162,9 @@ def pledge_section(state: PledgeState, status_since: date) -> list[str]:
     if pledge.target:
         done = f"{format_number(state.progress * pledge.target.value)}" if state.progress is not None else "0"
         lines.append(f"- Progress: {done} of {escape(str(pledge.target))} ({percent(state.progress)})")
-    lines.append(f"- Category: {pledge.category.value}" + (f"; tags: {escape(', '.join(pledge.tags))}" if pledge.tags else ""))
+    lines.append(
+        f"- Category: {pledge.category.value}" + (f"; tags: {escape(', '.join(pledge.tags))}" if pledge.tags else "")
+    )
     lines.append("")
     if pledge.text:
         lines += [f"> {escape(pledge.text)}", ">", f"> — {source_link(pledge.source)}", ""]
@@ -172,7 +187,13 @@ def gantt(states: Sequence[PledgeState]) -> list[str]:
     dated = [state for state in states if state.pledge.deadline and state.pledge.deadline.date]
     if not dated:
         return []
-    lines = ["```mermaid", "gantt", "    title Pledges and their deadlines", "    dateFormat YYYY-MM-DD", "    axisFormat %Y-%m"]
+    lines = [
+        "```mermaid",
+        "gantt",
+        "    title Pledges and their deadlines",
+        "    dateFormat YYYY-MM-DD",
+        "    axisFormat %Y-%m",
+    ]
     by_category: dict[str, list[PledgeState]] = {}
     for state in dated:
         by_category.setdefault(state.pledge.category.value, []).append(state)
@@ -203,11 +224,18 @@ def briefing(report: Report) -> str:
         f"{plural(len(report.states), 'pledge')}: {_counts_line(report)}.",
         "",
     ]
-    lines += [f"Overdue: {len(report.overdue)}. Due within {report.options.window} days: {len(report.due)}. "
-              f"Stale (no evidence for {report.options.stale_days} days): {len(report.stale)}.", ""]
+    lines += [
+        f"Overdue: {len(report.overdue)}. Due within {report.options.window} days: {len(report.due)}. "
+        f"Stale (no evidence for {report.options.stale_days} days): {len(report.stale)}.",
+        "",
+    ]
     lines += ["## Compliance by actor", ""]
     lines += compliance_lines(report) if report.compliance else ["No actors."]
-    lines += ["", "Score: +1 fulfilled, 0 under way, −1 broken or overdue, averaged per actor; kept = 50 × (score + 1).", ""]
+    lines += [
+        "",
+        "Score: +1 fulfilled, 0 under way, −1 broken or overdue, averaged per actor; kept = 50 × (score + 1).",
+        "",
+    ]
     chart = gantt(report.states)
     if chart:
         lines += ["## Timeline", "", *chart, ""]

@@ -126,7 +126,9 @@ def _field_rows(state: PledgeState) -> list[tuple[str, str]]:
         ("tags", ", ".join(pledge.tags)),
     ]
     if pledge.deadline:
-        rows.append(("deadline", f"{deadline_label(pledge)} ({pledge.deadline.text})"))
+        # An undated deadline's label is already "(its text)"; do not print the text twice.
+        label = deadline_label(pledge)
+        rows.append(("deadline", f"{label} ({pledge.deadline.text})" if pledge.deadline.date else label))
     if pledge.condition:
         met = f"met on {pledge.condition.met_on.isoformat()}" if pledge.condition.met_on else "not met yet"
         rows.append(("condition", f"{pledge.condition.text} ({met})"))
@@ -297,9 +299,9 @@ def _when(report: Report, section: str, state: PledgeState) -> str:
     return f"quiet {(report.as_of - last_activity(pledge, state.evidence)).days} days"
 
 
-def _items_table(report: Report, section: str) -> Table:
+def _items_table(report: Report, section: str, limit: int | None) -> Table:
     """Four or five columns, so that it reads at 80 columns: details stack inside cells."""
-    states = report.items(section)
+    states = report.items(section)[:limit]
     with_progress = any(state.progress is not None for state in states)
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("ID", justify="right", no_wrap=True)
@@ -346,21 +348,28 @@ def _compliance_table(report: Report) -> Table:
     return table
 
 
-def _changes_table(report: Report) -> Table:
+def _changes_table(report: Report, limit: int | None) -> Table:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Date", no_wrap=True)
     table.add_column("ID", justify="right")
     table.add_column("Kind", no_wrap=True)
     table.add_column("What", ratio=1)
-    for change in report.changes:
+    for change in report.changes[:limit]:
         what = Text(_short(change.title, 40), style="bold")
         what.append(f"\n{change.description}")
         table.add_row(change.on.isoformat(), str(change.pledge_id), change.kind, what)
     return table
 
 
-def report_renderables(report: Report) -> list[RenderableType]:
-    """The report as rich renderables: headings, then a table or a one-line 'none' per section."""
+def more_rows(shown: int, total: int) -> Text | None:
+    """The line under a cut table: how many rows are not shown, and how to see them."""
+    if total <= shown:
+        return None
+    return Text(f"… and {total - shown} more (--all shows every row)", style="dim italic")
+
+
+def report_renderables(report: Report, limit: int | None = None) -> list[RenderableType]:
+    """The report for a terminal: headings, then a table (at most `limit` rows) or 'None.' per section."""
     title = Text(f"Pledge report as of {report.as_of.isoformat()}", style="bold underline")
     title.append(f"  {plural(len(report.states), 'pledge')}", style="dim")
     parts: list[RenderableType] = [title]
@@ -378,11 +387,65 @@ def report_renderables(report: Report) -> list[RenderableType]:
         heading = Text(f"\n{section_title(report, section)}", style="bold")
         if section == "compliance":
             parts += [heading, _compliance_table(report) if report.compliance else Text("No actors.", style="dim")]
+            continue
+        if section == "changes":
+            total = len(report.changes)
+            body: RenderableType = _changes_table(report, limit) if total else Text("Nothing changed.", style="dim")
+        else:
+            total = len(report.items(section))
+            body = _items_table(report, section, limit) if total else Text("None.", style="dim")
+        heading.append(f" ({total})", style="dim")
+        parts += [heading, body]
+        more = more_rows(limit if limit is not None else total, total)
+        if more is not None:
+            parts.append(more)
+    return parts
+
+
+def _item_lines(report: Report, section: str, state: PledgeState) -> list[str]:
+    pledge = state.pledge
+    facts = [pledge.status.value, ", ".join(pledge.actors), f"deadline {deadline_label(pledge) or 'none'}"]
+    facts.append(_when(report, section, state))
+    if state.progress is not None:
+        facts.append(f"progress {percent(state.progress)}")
+    lines = [f"  #{pledge.id} {' '.join(pledge.title.split())}", "      " + " · ".join(facts)]
+    last = state.last_evidence
+    if last is not None:
+        stance = "" if last.stance is Stance.SUPPORTS else f" ({last.stance.value})"
+        lines.append(f"      last evidence {last.observed_on.isoformat()}{stance}: {last.summary}")
+    return lines
+
+
+def report_lines(report: Report) -> list[str]:
+    """The report as plain text for pipes and files: no colour, no wrapping, every row, stable."""
+    lines = [f"Pledge report as of {report.as_of.isoformat()}: {plural(len(report.states), 'pledge')}"]
+    for section in report.sections():
+        if section == "counts":
+            shown = [f"{count} {status.value}" for status, count in report.counts.items() if count]
+            lines.append("Status: " + (", ".join(shown) if shown else "no pledges"))
+            continue
+        lines.append("")
+        if section == "compliance":
+            lines.append(section_title(report, section))
+            width = max((len(row.actor) for row in report.compliance), default=5)
+            for row in report.compliance:
+                score = f"{row.score:+.2f}  {row.percent:3.0f}%" if row.scored else "   –     –"
+                lines.append(f"  {row.actor:<{width}}  {score}  n={row.scored}  pledges={row.pledges}")
+            if not report.compliance:
+                lines.append("  No actors.")
         elif section == "changes":
-            heading.append(f" ({len(report.changes)})", style="dim")
-            parts += [heading, _changes_table(report) if report.changes else Text("Nothing changed.", style="dim")]
+            lines.append(f"{section_title(report, section)} ({len(report.changes)})")
+            lines += [
+                f"  {change.on.isoformat()} #{change.pledge_id} {change.kind}: {change.description}"
+                for change in report.changes
+            ]
+            if not report.changes:
+                lines.append("  Nothing changed.")
         else:
             items = report.items(section)
-            heading.append(f" ({len(items)})", style="dim")
-            parts += [heading, _items_table(report, section) if items else Text("None.", style="dim")]
-    return parts
+            lines.append(f"{section_title(report, section)} ({len(items)})")
+            for state in items:
+                lines += _item_lines(report, section, state)
+            if not items:
+                lines.append("  None.")
+    return [" ".join(line.split("\n")) for line in lines]
