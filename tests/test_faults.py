@@ -65,7 +65,12 @@ def build_store(path: Path, count: int) -> None:
 def masked(tables: dict[str, Any], known: set[str]) -> dict[str, Any]:
     """The store with the random uuids of new pledges blanked (everything else is deterministic)."""
     copy: dict[str, Any] = json.loads(json.dumps(tables))
-    for record in copy.get("pledges", {}).values():
+    records = list(copy.get("pledges", {}).values())
+    # The undo journal holds after-images of the records a command touched, new pledges too.
+    for change in copy.get("changes", {}).values():
+        for _table, _id, before, after in change.get("records") or ():
+            records += [image for image in (before, after) if image and "uuid" in image]
+    for record in records:
         if record["uuid"] not in known:
             record["uuid"] = "<new>"
     return copy

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from tracker.errors import BadInputError, NotFoundError, StoreDamagedError, StoreError, StoreVersionError
 from tracker.ledger import Clock, PledgeEdit, add_evidence, add_pledge, edit_pledge, remove_pledge
-from tracker.store import SCHEMA_VERSION, Store, backup_path, check_shape, lock_path
+from tracker.migrations import SCHEMA_VERSION
+from tracker.store import Store, backup_path, check_shape, lock_path
 
 CLOCK = Clock.at(datetime(2026, 11, 29, 12, tzinfo=UTC))
 TRACKER = Path(sys.executable).parent / "tracker"
@@ -301,7 +302,7 @@ def test_store_is_sorted_indented_json(
     assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert raw == orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     assert "Café – déjà vu [citation needed]" in text  # non-ASCII kept readable
-    assert set(data) == {"_meta", "pledges", "evidence", "history"}
+    assert set(data) == {"_meta", "pledges", "evidence", "history", "changes"}
     assert data["_meta"]["1"]["schema_version"] == SCHEMA_VERSION
     assert data["pledges"]["1"]["tags"] == ["z", "a"]  # lists keep their order; only keys are sorted
 

@@ -14,10 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    # rich is imported where a command renders for a terminal, not at start-up (about 30 ms).
+    from rich.console import Console
 
 from tracker import __version__
 from tracker.errors import BadInputError, ConditionFailedError, StoreError, TrackerError
@@ -54,6 +57,8 @@ settings = Settings()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
+    from rich.console import Console
+
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"tracker: error: {message}", markup=False)
     raise typer.Exit(code)
 
@@ -67,6 +72,8 @@ def guarded(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
         except ConditionFailedError as error:
             # Not an error: the report printed; the exit code is the signal for cron.
+            from rich.console import Console
+
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"tracker: {error}", markup=False)
             raise typer.Exit(error.exit_code) from None
         except TrackerError as error:
@@ -92,6 +99,11 @@ def now() -> datetime:
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     # Local time: "today" is the analyst's date, not Greenwich's.
     return datetime.now().astimezone()
+
+
+def today() -> date:
+    """Today's date where the analyst is (as `clock().today`, without importing the ledger)."""
+    return now().date()
 
 
 def clock() -> Any:
@@ -122,13 +134,27 @@ def store() -> Any:
 
 
 @contextmanager
-def writing() -> Iterator[Any]:
-    with store().transaction() as session:
+def writing(moment: Any) -> Iterator[Any]:
+    """A locked read-modify-write of the store; the journal records it at `moment`."""
+    with store().transaction(recorded_at=moment.now) as session:
         yield session
 
 
 def out() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
+
+
+def terminal() -> bool:
+    """Whether standard output is a terminal, decided as rich decides it, but without importing
+    rich when nothing forces the answer (piped output never needs rich)."""
+    if os.environ.get("TTY_COMPATIBLE", "") in ("0", "1") or os.environ.get("FORCE_COLOR") is not None:
+        return out().is_terminal
+    try:
+        return sys.stdout.isatty()
+    except ValueError:  # a closed stream
+        return False
 
 
 def parse_day(text: str | None, today: date) -> date | None:
@@ -169,7 +195,8 @@ Publisher = Annotated[str | None, typer.Option("--publisher", help="Who publishe
 def records(session: Any) -> Any:
     from tracker.reports import Records
 
-    return Records.group(session.pledges(), session.evidence(), session.history())
+    # The session builds each record once and groups evidence and history by pledge once.
+    return Records(session.pledges(), session.evidence_by_pledge(), session.history_by_pledge())
 
 
 @app.command("add")
@@ -206,7 +233,7 @@ def add_command(
     from tracker.model import parse_category, parse_status
 
     moment = clock()
-    with writing() as session:
+    with writing(moment) as session:
         pledge = add_pledge(
             session,
             moment,
@@ -244,8 +271,8 @@ def list_command(
     """List pledges, with filters."""
     from tracker.model import PledgeFilter, parse_category, parse_status
 
-    moment = clock()
-    day = parse_day(as_of, moment.today) or moment.today
+    current = today()
+    day = parse_day(as_of, current) or current
     pledge_filter = PledgeFilter(
         statuses=frozenset(parse_status(value) for value in status),
         actors=tuple(actor),
@@ -257,7 +284,6 @@ def list_command(
     states = states_as_of(records(store().snapshot()), day, pledge_filter)
     if overdue:
         states = [state for state in states if state.overdue]
-    console = out()
     if json:
         from tracker.render.json import dumps, pledge_json
 
@@ -265,9 +291,11 @@ def list_command(
         return
     from tracker.render import text
 
-    if not console.is_terminal:
-        text.print_lines(console, text.pledge_lines(states))
-    elif states:
+    if not terminal():
+        text.write_lines(text.pledge_lines(states))
+        return
+    console = out()
+    if states:
         console.print(text.pledge_table(states))
     else:
         console.print("No pledges match.", style="dim")
@@ -283,8 +311,8 @@ def show_command(
     """Show one pledge with its evidence."""
     from tracker.rules import state_as_of
 
-    moment = clock()
-    day = parse_day(as_of, moment.today) or moment.today
+    current = today()
+    day = parse_day(as_of, current) or current
     session = store().snapshot()
     found = session.resolve(pledge)
     evidence = session.evidence_for(found.id)
@@ -301,11 +329,10 @@ def show_command(
         return
     from tracker.render import text
 
-    console = out()
-    if console.is_terminal:
-        console.print(text.pledge_detail(state, state.evidence))
+    if terminal():
+        out().print(text.pledge_detail(state, state.evidence))
     else:
-        text.print_lines(console, text.pledge_detail_lines(state, state.evidence))
+        text.write_lines(text.pledge_detail_lines(state, state.evidence))
 
 
 @app.command("log")
@@ -325,12 +352,12 @@ def log_command(
         return
     from tracker.render import text
 
-    console = out()
-    if console.is_terminal:
+    if terminal():
+        console = out()
         console.print(f"#{pledge_id} {title}", style="bold", markup=False)
         console.print(text.history_table(history))
     else:
-        text.print_lines(console, text.history_lines(history))
+        text.write_lines(text.history_lines(history))
 
 
 @app.command("edit")
@@ -379,7 +406,7 @@ def edit_command(
         notes=notes,
     )
     effective_on = parse_day(date_, moment.today)
-    with writing() as session:
+    with writing(moment) as session:
         before = session.resolve(pledge)
         after = edit_pledge(session, moment, pledge, edit, effective_on, reason)
     typer.echo(f"pledge {after.id}: {'updated' if after != before else 'nothing changed'}")
@@ -401,7 +428,7 @@ def rm_command(
             raise BadInputError(f"not removing pledge {found.id} without confirmation; add --yes")
         if not typer.confirm(f"Remove pledge {found.id} '{found.title}' and its evidence?"):
             fail(f"pledge {found.id} was not removed")
-    with writing() as session:
+    with writing(moment) as session:
         removed = remove_pledge(session, moment, pledge)
     typer.echo(f"removed pledge {removed.id}")
 
@@ -427,7 +454,7 @@ def status_command(
     moment = clock()
     wanted = parse_status(new_status)
     effective_on = parse_day(date_, moment.today)
-    with writing() as session:
+    with writing(moment) as session:
         changed = set_status(session, moment, pledge, wanted, note, effective_on)
     typer.echo(f"pledge {changed.id}: {changed.status.value}")
 
@@ -461,7 +488,7 @@ def evidence_add_command(
     from tracker.model import parse_stance, parse_status
 
     moment = clock()
-    with writing() as session:
+    with writing(moment) as session:
         result = add_evidence(
             session,
             moment,
@@ -497,10 +524,11 @@ def evidence_list_command(
         return
     from tracker.render import text
 
+    if not terminal():
+        text.write_lines(text.evidence_lines(evidence))
+        return
     console = out()
-    if not console.is_terminal:
-        text.print_lines(console, text.evidence_lines(evidence))
-    elif evidence:
+    if evidence:
         console.print(text.evidence_table(evidence))
     else:
         console.print(f"No evidence for pledge {found.id} yet.", style="dim")
@@ -543,11 +571,11 @@ def build(
         raise BadInputError(f"unknown report '{kind}'; accepted: {accepted}") from None
     if window < 0 or stale_days < 0:
         raise BadInputError("--window and --stale-days take a number of days, 0 or more")
-    moment = clock()
-    day = parse_day(as_of, moment.today) or moment.today
+    current = today()
+    day = parse_day(as_of, current) or current
     options = ReportOptions(
         as_of=day,
-        since=parse_day(since, moment.today),
+        since=parse_day(since, current),
         window=window,
         stale_days=stale_days,
         pledge_filter=PledgeFilter(
@@ -616,8 +644,8 @@ def report_command(
     else:
         from tracker.render import text
 
-        console = out()
-        if output is None and console.is_terminal:
+        if output is None and terminal():
+            console = out()
             for part in text.report_renderables(report, limit=None if show_all else SCREENFUL):
                 console.print(part)
         else:
@@ -686,13 +714,13 @@ def import_command(
     if file.suffix.lower() == ".csv":
         from tracker.transfer import count_csv_rows, import_csv
 
-        with writing() as session, _row_progress(count_csv_rows(content)) as on_row:
+        with writing(moment) as session, _row_progress(count_csv_rows(content)) as on_row:
             result = import_csv(session, moment, content, on_row=on_row)
     else:
         from tracker.transfer import import_document, read_document
 
         document = read_document(content)
-        with writing() as session:
+        with writing(moment) as session:
             result = import_document(session, moment, document, force=force)
     typer.echo(result.summary())
 
@@ -703,6 +731,7 @@ def _row_progress(rows: int) -> Iterator[Any]:
     if rows < 500 or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as progress:
@@ -821,7 +850,7 @@ def extract_command(
     from tracker.ledger import SourceInput, add_pledge
     from tracker.model import Category, format_number
 
-    with writing() as session:
+    with writing(moment) as session:
         added = [
             add_pledge(
                 session,
@@ -917,8 +946,58 @@ def _target_text(target: dict[str, Any] | None) -> str:
     return f"{target['value']:g} {target['unit']}" if target else "none"
 
 
+@app.command("undo")
+@guarded
+def undo_command(
+    count: Annotated[int, typer.Argument(help="How many of the last changes to revert.")] = 1,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Only say what would be reverted.")] = False,
+) -> None:
+    """Revert the last change (or the last N) made by any writing command, saying what first."""
+    from tracker.ledger import plan_undo, undo
+
+    if dry_run:
+        _say_reversal(plan_undo(store().snapshot(), count), done=False)
+        return
+    moment = clock()
+    with writing(moment) as session:
+        reversal = undo(session, count)
+    _say_reversal(reversal, done=True)
+
+
+@app.command("redo")
+@guarded
+def redo_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Only say what would be put back.")] = False,
+) -> None:
+    """Put back what the last undo reverted."""
+    from tracker.ledger import plan_redo, redo
+
+    if dry_run:
+        _say_reversal(plan_redo(store().snapshot()), done=False)
+        return
+    moment = clock()
+    with writing(moment) as session:
+        reversal = redo(session)
+    _say_reversal(reversal, done=True)
+
+
+def _say_reversal(reversal: Any, *, done: bool) -> None:
+    lead = {"undo": ("Undid", "Would undo"), "redo": ("Redid", "Would redo")}[reversal.verb][0 if done else 1]
+    lines = []
+    for description in reversal.descriptions:
+        lines.append(f"{lead} {description[0]}")
+        lines += description[1:]
+    typer.echo("\n".join(lines))
+
+
 def run() -> None:
     """Console entry point."""
+    # One command per process, over data that holds no reference cycles worth collecting: the
+    # cyclic garbage collector would only rescan the store's hundreds of thousands of parsed
+    # objects again and again while they are built (a third of the time of reading the store).
+    import gc
+
+    gc.disable()
     try:
         app()
     except StoreError as error:  # raised outside a command, e.g. while resolving the store path

@@ -15,8 +15,9 @@ from typing import Any
 
 import orjson
 
+from tracker.migrations import SCHEMA_VERSION
 from tracker.model import Evidence, HistoryEntry, Pledge
-from tracker.store import _RECORD_KEY, META, META_ID, SCHEMA_VERSION, TABLES
+from tracker.store import _RECORD_KEY, META, META_ID, TABLES
 
 _LOADERS: dict[str, Any] = {
     "pledges": Pledge.from_dict,

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tracker import rules
+from tracker import journal, rules
 from tracker.dates import Deadline, parse_deadline
 from tracker.errors import BadInputError
+from tracker.migrations import JOURNAL
 from tracker.model import (
     Category,
     Condition,
@@ -377,3 +378,55 @@ def remove_pledge(session: Session, clock: Clock, reference: str) -> Pledge:
     session.remove_pledge(pledge.id)
     Recorder(session, clock).record(pledge.id, "pledge", snapshot, None, "pledge removed", clock.today)
     return pledge
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """What an undo or redo reverted, in plain words, one block per change."""
+
+    verb: str
+    descriptions: tuple[tuple[str, ...], ...]
+
+
+def plan_undo(session: Session, count: int) -> Reversal:
+    """What `undo count` would revert, checked, without changing anything."""
+    found = journal.to_undo(session.tables, count)
+    return Reversal("undo", tuple(tuple(journal.describe(change)) for change in found))
+
+
+def plan_redo(session: Session) -> Reversal:
+    found = journal.to_redo(session.tables)
+    return Reversal("redo", tuple(tuple(journal.describe(change)) for change in found))
+
+
+def _revert(session: Session, changes: list[journal.Change]) -> None:
+    """Put back the before-images of each change, newest first, refusing if a record moved on."""
+    for change in changes:
+        journal.check_current(session.tables, change, "after")
+        for item in reversed(change.records or ()):
+            session.put_record(item.table, item.record_id, item.before)
+        session.tables[JOURNAL][str(change.number)]["reverted_by"] = session.change
+
+
+def undo(session: Session, count: int) -> Reversal:
+    """Revert the last `count` commands; the undo is itself a change that `redo` reverts."""
+    plan = plan_undo(session, count)
+    found = journal.to_undo(session.tables, count)
+    _revert(session, found)
+    session.journal_kind = journal.KIND_UNDO
+    session.journal_reverts = tuple(change.number for change in found)
+    return plan
+
+
+def redo(session: Session) -> Reversal:
+    """Revert the last undo, so the commands it reverted take effect again (and can be undone again)."""
+    plan = plan_redo(session)
+    found = journal.to_redo(session.tables)
+    _revert(session, found)
+    for number in found[0].reverts:
+        entry = session.tables[JOURNAL].get(str(number))
+        if entry is not None:
+            entry["reverted_by"] = None
+    session.journal_kind = journal.KIND_REDO
+    session.journal_reverts = (found[0].number,)
+    return plan

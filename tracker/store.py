@@ -12,11 +12,12 @@ Read-only commands take no lock: the rename is atomic, so a reader sees a whole 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from tracker import journal
 from tracker.errors import NotFoundError, StoreDamagedError, StoreError, StoreLockedError, StoreVersionError
+from tracker.migrations import JOURNAL, SCHEMA_VERSION, migrate
 from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge
 
-SCHEMA_VERSION = 1
 DEFAULT_LOCK_TIMEOUT = 5.0
 TABLES = ("pledges", "evidence", "history")
 META = "_meta"
@@ -70,9 +72,65 @@ class SnapshotStorage(Storage):
         self.changed = True
 
 
+class _IntKeys(MutableMapping[int, Any]):
+    """A table's stored records (keyed by decimal text) seen with int keys, as TinyDB's updaters
+    expect, converting only the keys they touch."""
+
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        self.stored = stored
+
+    def __getitem__(self, key: int) -> Any:
+        return self.stored[str(key)]
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        self.stored[str(key)] = value
+
+    def __delitem__(self, key: int) -> None:
+        del self.stored[str(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self.stored
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(key) for key in self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+
+class IncrementalTable(Table):
+    """TinyDB's Table, with writes that cost what they change rather than the table's size.
+
+    TinyDB's own `_update_table` rebuilds the whole table twice on every insert, update or
+    remove (every key to int and back to text), which is most of the cost of a write to a large
+    store. Here the updater works on a copy of the stored dict (one C-level copy) through int
+    keys, and the copy replaces the table, as TinyDB's rebuilt table did: the order of records,
+    the in-place changes of updated records, and a new table object after every write (which
+    drops the typed records kept with the old one, see `TypedTable`) are all as before.
+    """
+
+    def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
+        tables = self._storage.read()
+        if tables is None:
+            tables = {}
+        stored = dict(tables.get(self.name, {}))
+        updater(_IntKeys(stored))  # type: ignore[arg-type]
+        tables[self.name] = stored
+        self._storage.write(tables)
+        self.clear_cache()
+
+
+class SnapshotDatabase(TinyDB):
+    """TinyDB over a `SnapshotStorage`, with tables that write incrementally."""
+
+    table_class = IncrementalTable
+
+
 def empty_tables() -> dict[str, Any]:
     meta = {"schema_version": SCHEMA_VERSION, "next_ids": dict.fromkeys(TABLES, 1), "changes": 0}
-    tables: dict[str, Any] = {META: {META_ID: meta}}
+    tables: dict[str, Any] = {META: {META_ID: meta}, JOURNAL: {}}
     for name in TABLES:
         tables[name] = {}
     return tables
@@ -96,23 +154,56 @@ def check_shape(tables: Any) -> str | None:
     next_ids = meta.get("next_ids")
     if not isinstance(next_ids, dict) or not all(isinstance(next_ids.get(name), int) for name in TABLES):
         return "_meta.next_ids is missing or incomplete"
+    # One pass per table: each record's key and shape are checked, then the record is built as a
+    # typed record, which is the check that its fields are sound. The records built are kept with
+    # their table (see `TypedTable`) so that the command's reads use them instead of building
+    # them again.
     for name in TABLES:
         table = tables.get(name, {})
         if not isinstance(table, dict):
             return f"the {name} table is not an object"
+        load = _LOADERS[name]
+        limit = next_ids[name]
+        typed: dict[int, Any] = {}
         for key, record in table.items():
-            if not _RECORD_KEY.fullmatch(key) or not isinstance(record, dict):
+            # The same test as _RECORD_KEY, without a regular expression per record.
+            if not (
+                key.isascii() and key.isdigit() and len(key) <= 18 and (key[0] != "0" or key == "0")
+            ) or not isinstance(record, dict):
                 return f"record {key!r} of the {name} table is malformed"
-            if int(key) >= next_ids[name]:
+            record_id = int(key)
+            if record_id >= limit:
                 return f"record {key} of the {name} table is beyond _meta.next_ids"
-    loaders = {"pledges": Pledge.from_dict, "evidence": Evidence.from_dict, "history": HistoryEntry.from_dict}
-    for name, load in loaders.items():
-        for key, record in tables.get(name, {}).items():
             try:
-                load(int(key), record)
+                typed[record_id] = load(record_id, record)
             except (KeyError, TypeError, ValueError, AttributeError):
                 return f"record {key} of the {name} table is missing fields or has invalid values"
+        if name in tables:
+            tables[name] = TypedTable(table, typed)
     return None
+
+
+_LOADERS: dict[str, Any] = {
+    "pledges": Pledge.from_dict,
+    "evidence": Evidence.from_dict,
+    "history": HistoryEntry.from_dict,
+}
+
+
+class TypedTable(dict[str, Any]):
+    """A table's stored records (a plain dict to TinyDB and to the JSON encoder) that also keeps
+    them as typed records, built once when the file was read, and grouped by pledge on demand.
+
+    Any write through TinyDB replaces the table with a new plain dict, so typed records can never
+    be stale: a table that is not a `TypedTable` (any more) is built again from its stored form.
+    """
+
+    __slots__ = ("by_pledge", "typed")
+
+    def __init__(self, stored: dict[str, Any], typed: dict[int, Any]) -> None:
+        super().__init__(stored)
+        self.typed = typed
+        self.by_pledge: dict[int, list[Any]] | None = None
 
 
 class Session:
@@ -122,12 +213,16 @@ class Session:
         for name in TABLES:
             tables.setdefault(name, {})
         self.storage = SnapshotStorage(tables)
-        self.db = TinyDB(storage=lambda: self.storage)
+        self.db = SnapshotDatabase(storage=lambda: self.storage)
         self.pledge_table: Table = self.db.table("pledges", cache_size=0)
         self.evidence_table: Table = self.db.table("evidence", cache_size=0)
         self.history_table: Table = self.db.table("history", cache_size=0)
         self.meta_table: Table = self.db.table(META, cache_size=0)
         self._change: int | None = None
+        # Each touched record as it was before this command, for the undo journal.
+        self._before: dict[tuple[str, int], JSONDict | None] = {}
+        self.journal_kind = journal.KIND_CHANGE
+        self.journal_reverts: tuple[int, ...] = ()
 
     @property
     def tables(self) -> dict[str, Any]:
@@ -141,6 +236,43 @@ class Session:
     @property
     def changed(self) -> bool:
         return self.storage.changed
+
+    # the undo journal ----------------------------------------------------------------------
+    def _touch(self, table: str, record_id: int) -> None:
+        key = (table, record_id)
+        if key not in self._before:
+            current = self.tables[table].get(str(record_id))
+            self._before[key] = copy.deepcopy(current) if current is not None else None
+
+    def touched(self) -> list[journal.Touched]:
+        return [
+            journal.Touched(table, record_id, before, self.tables[table].get(str(record_id)))
+            for (table, record_id), before in sorted(self._before.items())
+        ]
+
+    def put_record(self, table: str, record_id: int, record: JSONDict | None) -> None:
+        """Set a record to a stored form, or remove it (None): how undo puts things back."""
+        self._touch(table, record_id)
+        target = self.db.table(table, cache_size=0)
+        if record is None:
+            if str(record_id) in self.tables[table]:
+                target.remove(doc_ids=[record_id])
+        elif str(record_id) in self.tables[table]:
+            target.remove(doc_ids=[record_id])
+            target.insert(Document(copy.deepcopy(record), doc_id=record_id))
+        else:
+            target.insert(Document(copy.deepcopy(record), doc_id=record_id))
+
+    def journal_change(self, recorded_at: str) -> None:
+        """Keep what this command changed, so that `tracker undo` can revert it."""
+        touched = self.touched()
+        if not touched:
+            return
+        number = self.change
+        journal_table = self.tables.setdefault(JOURNAL, {})
+        journal_table[str(number)] = journal.entry(self.journal_kind, recorded_at, touched, self.journal_reverts)
+        journal.trim(journal_table)
+        self.storage.changed = True
 
     # ids ---------------------------------------------------------------------------------
     def _take_id(self, table: str) -> int:
@@ -159,12 +291,43 @@ class Session:
             self.meta_table.update({"changes": self._change}, doc_ids=[int(META_ID)])
         return self._change
 
+    # typed records (the read path) -------------------------------------------------------
+    def _typed(self, name: str) -> dict[int, Any]:
+        """The table's records as typed records by id, built once per snapshot of the table.
+
+        A table read from the file comes typed (`check_shape` built it); a table that a write
+        replaced is built again here, once, and kept until the next write replaces it.
+        """
+        table = self.tables[name]
+        if not isinstance(table, TypedTable):
+            load = _LOADERS[name]
+            table = TypedTable(table, {int(key): load(int(key), record) for key, record in table.items()})
+            self.tables[name] = table
+        return table.typed
+
+    def _by_pledge(self, name: str) -> dict[int, list[Any]]:
+        """Evidence or history grouped by pledge id, in one pass per snapshot of the table."""
+        typed = self._typed(name)
+        table = self.tables[name]
+        if table.by_pledge is None:
+            groups: dict[int, list[Any]] = {}
+            for record in typed.values():
+                groups.setdefault(record.pledge_id, []).append(record)
+            table.by_pledge = groups
+        grouped: dict[int, list[Any]] = table.by_pledge
+        return grouped
+
     # pledges -----------------------------------------------------------------------------
     def pledges(self) -> list[Pledge]:
-        return [Pledge.from_dict(int(key), record) for key, record in self.tables["pledges"].items()]
+        return list(self._typed("pledges").values())
 
     def pledge(self, pledge_id: int) -> Pledge:
-        record = self.tables["pledges"].get(str(pledge_id))
+        table = self.tables["pledges"]
+        if isinstance(table, TypedTable):
+            found: Pledge | None = table.typed.get(pledge_id)
+            if found is not None:
+                return found
+        record = table.get(str(pledge_id))
         if record is None:
             raise NotFoundError(f"no pledge with id {pledge_id}; `tracker list` shows the ids")
         return Pledge.from_dict(pledge_id, record)
@@ -211,49 +374,56 @@ class Session:
 
     def insert_pledge(self, pledge: Pledge) -> Pledge:
         pledge_id = self._take_id("pledges")
+        self._touch("pledges", pledge_id)
         self.pledge_table.insert(Document(pledge.to_dict(), doc_id=pledge_id))
         return pledge.with_changes(id=pledge_id)
 
     def update_pledge(self, pledge: Pledge) -> None:
+        self._touch("pledges", pledge.id)
         self.pledge_table.update(pledge.to_dict(), doc_ids=[pledge.id])
 
     def remove_pledge(self, pledge_id: int) -> None:
+        self._touch("pledges", pledge_id)
         self.pledge_table.remove(doc_ids=[pledge_id])
         evidence_ids = [int(key) for key, record in self.tables["evidence"].items() if record["pledge_id"] == pledge_id]
+        for evidence_id in evidence_ids:
+            self._touch("evidence", evidence_id)
         if evidence_ids:
             self.evidence_table.remove(doc_ids=evidence_ids)
 
     # evidence ----------------------------------------------------------------------------
     def evidence(self) -> list[Evidence]:
-        return [Evidence.from_dict(int(key), record) for key, record in self.tables["evidence"].items()]
+        return list(self._typed("evidence").values())
+
+    def evidence_by_pledge(self) -> dict[int, list[Evidence]]:
+        """Every pledge's evidence, in store order; grouped once per snapshot of the table."""
+        return self._by_pledge("evidence")
 
     def evidence_for(self, pledge_id: int) -> list[Evidence]:
-        found = [
-            Evidence.from_dict(int(key), record)
-            for key, record in self.tables["evidence"].items()
-            if record["pledge_id"] == pledge_id
-        ]
+        found = self._by_pledge("evidence").get(pledge_id, ())
         return sorted(found, key=lambda item: (item.observed_on, item.id))
 
     def insert_evidence(self, evidence: Evidence) -> Evidence:
         evidence_id = self._take_id("evidence")
+        self._touch("evidence", evidence_id)
         self.evidence_table.insert(Document(evidence.to_dict(), doc_id=evidence_id))
         return Evidence.from_dict(evidence_id, evidence.to_dict())
 
     # history -----------------------------------------------------------------------------
     def history(self) -> list[HistoryEntry]:
-        return [HistoryEntry.from_dict(int(key), record) for key, record in self.tables["history"].items()]
+        return list(self._typed("history").values())
+
+    def history_by_pledge(self) -> dict[int, list[HistoryEntry]]:
+        """Every pledge's history, in store order; grouped once per snapshot of the table."""
+        return self._by_pledge("history")
 
     def history_for(self, pledge_id: int) -> list[HistoryEntry]:
-        found = [
-            HistoryEntry.from_dict(int(key), record)
-            for key, record in self.tables["history"].items()
-            if record["pledge_id"] == pledge_id
-        ]
+        found = self._by_pledge("history").get(pledge_id, ())
         return sorted(found, key=lambda entry: (entry.effective_on, entry.id))
 
     def insert_history(self, entry: HistoryEntry) -> None:
         entry_id = self._take_id("history")
+        self._touch("history", entry_id)
         self.history_table.insert(Document(entry.to_dict(), doc_id=entry_id))
 
     # import ------------------------------------------------------------------------------
@@ -277,6 +447,8 @@ class Session:
         if taken:
             raise ValueError(f"records {taken} of the {table} table already exist")
         self.reserve_id(table, max(records))
+        for record_id in records:
+            self._touch(table, record_id)
         tables[table].insert_multiple(Document(record, doc_id=record_id) for record_id, record in records.items())
         if table == "history":
             changes = max(int(record.get("change", 0)) for record in records.values())
@@ -305,15 +477,19 @@ class Store:
 
     def read_tables(self) -> dict[str, Any]:
         """Parse and check the store file; a missing file is a new, empty store."""
+        return self._read()[0]
+
+    def _read(self) -> tuple[dict[str, Any], list[str]]:
+        """The checked tables, brought up to the current schema, and the migrations that took."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return empty_tables()
+            return empty_tables(), []
         except IsADirectoryError:
             raise StoreError(f"store {self.path} is a folder, not a file") from None
         except OSError as error:
             raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
-        if not raw.strip():
+        if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies the file
             raise self._damaged("the file is empty")
         try:
             tables = orjson.loads(raw)
@@ -328,14 +504,33 @@ class Store:
                 f"store {self.path} has schema version {version}, newer than this tracker understands "
                 f"({SCHEMA_VERSION}); upgrade tracker. The file was left as it is; {self._backup_note()}"
             )
-        return dict(tables)
+        # Older stores are brought up to date in memory; the file changes only on the next write.
+        applied = migrate(tables)
+        return dict(tables), applied
 
     def snapshot(self) -> Session:
         """The store as it is now, for reading only."""
         return Session(self.read_tables())
 
+    def migration_backup(self) -> Path:
+        """Where the file is kept, as it was, before the first write that migrates it."""
+        return self.path.with_name(f"{self.path.name}.before-migration.bak")
+
+    def _keep_before_migration(self) -> None:
+        """Copy the file aside, as it is, before a write changes its schema version."""
+        import shutil
+
+        if self.path.exists():
+            try:
+                shutil.copy2(self.path, self.migration_backup())
+            except OSError as error:
+                raise StoreError(
+                    f"cannot keep a copy of store {self.path} before migrating it: {error.strerror or error}; "
+                    "nothing was written"
+                ) from None
+
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, recorded_at: str = "") -> Iterator[Session]:
         """Lock the store, yield its tables, and write them back once if the block succeeds."""
         from filelock import FileLock, Timeout
 
@@ -356,14 +551,18 @@ class Store:
         try:
             self._remove_stale_temp_files()
             seen = self._identity()
-            session = Session(self.read_tables())
+            tables, migrations = self._read()
+            session = Session(tables)
             yield session
             if session.changed:
+                session.journal_change(recorded_at)
                 if self._identity() != seen:
                     raise StoreError(
                         f"store {self.path} was deleted or replaced by something else while this command ran; "
                         "nothing was written; run the command again"
                     )
+                if migrations:
+                    self._keep_before_migration()
                 self._write(session.tables)
         finally:
             lock.release()

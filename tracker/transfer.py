@@ -40,6 +40,7 @@ import orjson
 from tracker.dates import parse_date
 from tracker.errors import BadInputError
 from tracker.ledger import Clock, Recorder, SourceInput, add_pledge
+from tracker.migrations import SCHEMA_VERSION
 from tracker.model import (
     Category,
     Evidence,
@@ -54,7 +55,7 @@ from tracker.model import (
     parse_status,
 )
 from tracker.rules import PledgeState
-from tracker.store import SCHEMA_VERSION, Session
+from tracker.store import Session
 
 FORMAT = "tracker-export"
 IMPORTED = "imported"

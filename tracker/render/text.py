@@ -6,16 +6,20 @@ such as "Cut taxes [citation needed]" prints whole.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from tracker.model import Evidence, HistoryEntry, Pledge, Stance, Status, format_number
 from tracker.reports import Report
 from tracker.rules import PledgeState, last_activity
+
+# rich is imported by the functions that build rich renderables, not here: piped output is plain
+# lines and should not pay for importing rich (about 30 ms at start-up).
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
 
 STATUS_STYLES: dict[Status, str] = {
     Status.PENDING: "yellow",
@@ -32,10 +36,14 @@ BAR_WIDTH = 10
 
 
 def status_text(status: Status) -> Text:
+    from rich.text import Text
+
     return Text(status.value, style=STATUS_STYLES[status])
 
 
 def progress_bar(progress: float | None) -> Text:
+    from rich.text import Text
+
     if progress is None:
         return Text("")
     filled = round(min(progress, 1.0) * BAR_WIDTH)
@@ -68,6 +76,9 @@ def plain_line(values: Iterable[Any]) -> str:
 
 
 def pledge_table(states: Sequence[PledgeState]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("ID", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -152,6 +163,9 @@ def _field_rows(state: PledgeState) -> list[tuple[str, str]]:
 
 
 def evidence_table(evidence: Sequence[Evidence]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("ID", justify="right", no_wrap=True)
     table.add_column("Observed", no_wrap=True)
@@ -189,6 +203,10 @@ def evidence_lines(evidence: Sequence[Evidence]) -> list[str]:
 
 
 def pledge_detail(state: PledgeState, evidence: Sequence[Evidence]) -> RenderableType:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     pledge = state.pledge
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="bold", no_wrap=True)
@@ -231,6 +249,9 @@ def _value(value: Any) -> str:
 
 
 def history_table(history: Sequence[HistoryEntry]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Effective", no_wrap=True)
     table.add_column("Recorded", no_wrap=True)
@@ -264,6 +285,11 @@ def history_lines(history: Sequence[HistoryEntry]) -> list[str]:
 def print_lines(console: Console, lines: Iterable[str]) -> None:
     """Plain output bypasses rich's markup and wrapping entirely."""
     console.file.write("".join(line + "\n" for line in lines))
+
+
+def write_lines(lines: Iterable[str]) -> None:
+    """Plain lines to standard output, without creating a rich Console (piped output)."""
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 SECTION_TITLES = {
@@ -301,6 +327,9 @@ def _when(report: Report, section: str, state: PledgeState) -> str:
 
 def _items_table(report: Report, section: str, limit: int | None) -> Table:
     """Four or five columns, so that it reads at 80 columns: details stack inside cells."""
+    from rich.table import Table
+    from rich.text import Text
+
     states = report.items(section)[:limit]
     with_progress = any(state.progress is not None for state in states)
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
@@ -332,6 +361,9 @@ def _items_table(report: Report, section: str, limit: int | None) -> Table:
 
 
 def _compliance_table(report: Report) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Actor")
     table.add_column("Score", justify="right")
@@ -349,6 +381,9 @@ def _compliance_table(report: Report) -> Table:
 
 
 def _changes_table(report: Report, limit: int | None) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Date", no_wrap=True)
     table.add_column("ID", justify="right")
@@ -363,6 +398,8 @@ def _changes_table(report: Report, limit: int | None) -> Table:
 
 def more_rows(shown: int, total: int) -> Text | None:
     """The line under a cut table: how many rows are not shown, and how to see them."""
+    from rich.text import Text
+
     if total <= shown:
         return None
     return Text(f"… and {total - shown} more (--all shows every row)", style="dim italic")
@@ -370,6 +407,8 @@ def more_rows(shown: int, total: int) -> Text | None:
 
 def report_renderables(report: Report, limit: int | None = None) -> list[RenderableType]:
     """The report for a terminal: headings, then a table (at most `limit` rows) or 'None.' per section."""
+    from rich.text import Text
+
     title = Text(f"Pledge report as of {report.as_of.isoformat()}", style="bold underline")
     title.append(f"  {plural(len(report.states), 'pledge')}", style="dim")
     parts: list[RenderableType] = [title]
