@@ -371,18 +371,36 @@ def test_restore_lists_and_puts_back_the_backup(
     add("First")
     first = isolated_store.read_bytes()
     add("Second")
-    second = isolated_store.read_bytes()
-    listing = invoke("restore", "--list")
-    assert listing.exit_code == 0 and ".bak" in listing.stdout
-    result = invoke("restore")
+    add("Third")
+    third = isolated_store.read_bytes()
+    listing = invoke("restore")
+    assert listing.exit_code == 0
+    lines = listing.stdout.splitlines()
+    assert [line.split("\t")[1].rsplit("/", 1)[-1] for line in lines] == ["pledges.json.bak", "pledges.json.bak.1"]
+    assert isolated_store.read_bytes() == third, "listing changes nothing"
+    result = invoke("restore", "1")
     assert result.exit_code == 0, result.stderr
     assert json.loads(isolated_store.read_bytes()) == json.loads(first)
     aside = list(isolated_store.parent.glob("pledges.json.replaced-*"))
-    assert len(aside) == 1 and aside[0].read_bytes() == second
+    assert len(aside) == 1 and aside[0].read_bytes() == third
     assert invoke("doctor").exit_code == 0
+    assert invoke("restore", "7").exit_code == 1
     # A damaged backup is refused and nothing changes.
     isolated_store.with_name("pledges.json.bak").write_bytes(b'{"_meta": ')
     before = isolated_store.read_bytes()
-    refused = invoke("restore")
+    refused = invoke("restore", "0")
     assert refused.exit_code == 3
     assert isolated_store.read_bytes() == before
+
+
+def test_backups_rotate_keeping_the_last_five(
+    invoke: Callable[..., Any], add: Callable[..., int], isolated_store: Path
+) -> None:
+    versions = []
+    for number in range(8):
+        versions.append(isolated_store.read_bytes() if isolated_store.exists() else None)
+        add(f"Pledge {number}")
+    backups = sorted(isolated_store.parent.glob("pledges.json.bak*"))
+    assert [path.name for path in backups] == ["pledges.json.bak"] + [f"pledges.json.bak.{n}" for n in range(1, 5)]
+    assert isolated_store.with_name("pledges.json.bak").read_bytes() == versions[-1]
+    assert isolated_store.with_name("pledges.json.bak.4").read_bytes() == versions[-5]

@@ -267,8 +267,9 @@ def list_command(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue pledges.")] = False,
     as_of: AsOf = None,
     json: Json = False,
+    show_all: ShowAll = False,
 ) -> None:
-    """List pledges, with filters."""
+    """List pledges, with filters (on a terminal a screenful; --all shows every row)."""
     from tracker.model import PledgeFilter, parse_category, parse_status
 
     current = today()
@@ -295,10 +296,16 @@ def list_command(
         text.write_lines(text.pledge_lines(states))
         return
     console = out()
-    if states:
-        console.print(text.pledge_table(states))
-    else:
+    if not states:
         console.print("No pledges match.", style="dim")
+        return
+    # A screenful on a terminal: rendering a rich table of every row of a large store costs far
+    # more than finding them, and nobody reads thousands of rows scrolling past.
+    shown = states if show_all else states[:SCREENFUL]
+    console.print(text.pledge_table(shown))
+    more = text.more_rows(len(shown), len(states))
+    if more is not None:
+        console.print(more)
 
 
 @app.command("show")
@@ -779,26 +786,28 @@ def doctor_command() -> None:
 @app.command("restore")
 @guarded
 def restore_command(
-    backup: Annotated[Path | None, typer.Argument(help="The backup to put back (default the newest).")] = None,
-    list_only: Annotated[bool, typer.Option("--list", help="Only list the backups, newest first.")] = False,
+    backup: Annotated[
+        str | None, typer.Argument(help="The backup to put back: its number in the list, or its path.")
+    ] = None,
 ) -> None:
-    """List the store's backups, or put one back (the current file is kept aside)."""
+    """List the store's backups (no argument), or put one back; the current file is kept aside."""
     current = store()
     backups = current.backups()
-    if list_only:
-        if not backups:
-            typer.echo(f"no backups of {current.path}")
-        for path in backups:
-            info = path.stat()
-            moment = datetime.fromtimestamp(info.st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
-            typer.echo(f"{path}\t{moment}\t{info.st_size} bytes")
-        return
     if backup is None:
         if not backups:
-            raise BadInputError(f"no backup of {current.path} exists")
-        backup = backups[0]
-    aside = current.restore(backup, now().strftime("%Y%m%dT%H%M%S"))
-    typer.echo(f"restored {backup} as {current.path}; the replaced file was kept as {aside}")
+            typer.echo(f"no backups of {current.path}")
+        for number, path in enumerate(backups):
+            info = path.stat()
+            moment = datetime.fromtimestamp(info.st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            typer.echo(f"{number}\t{path}\t{moment}\t{info.st_size} bytes")
+        return
+    chosen = Path(backup)
+    if backup.isascii() and backup.isdigit():
+        if int(backup) >= len(backups):
+            raise BadInputError(f"there is no backup {backup}; `tracker restore` lists them")
+        chosen = backups[int(backup)]
+    aside = current.restore(chosen, now().strftime("%Y%m%dT%H%M%S"))
+    typer.echo(f"restored {chosen} as {current.path}; the replaced file was kept as {aside}")
 
 
 @app.command("extract")

@@ -33,6 +33,7 @@ from tracker.migrations import JOURNAL, SCHEMA_VERSION, migrate
 from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge
 
 DEFAULT_LOCK_TIMEOUT = 5.0
+KEPT_BACKUPS = 5
 TABLES = ("pledges", "evidence", "history")
 META = "_meta"
 META_ID = "1"
@@ -584,8 +585,10 @@ class Store:
         return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
 
     def backups(self) -> list[Path]:
-        """The backups of the store that exist, newest first."""
-        return [path for path in (self.backup,) if path.exists()]
+        """The backups of the store that exist: the rotated ones newest first, then the copy
+        kept before a migration."""
+        rotated = [self.backup] + [self.backup.with_name(f"{self.backup.name}.{n}") for n in range(1, KEPT_BACKUPS)]
+        return [path for path in (*rotated, self.migration_backup()) if path.exists()]
 
     def restore(self, backup: Path, moment: str) -> Path:
         """Put `backup` back as the store, after checking it is a sound store; the current file
@@ -661,8 +664,16 @@ class Store:
             ) from None
 
     def _keep_backup(self) -> None:
-        """Keep the current file as the backup; a hard link costs no copy, and the store's
-        replacement by rename leaves the backup holding the old content."""
+        """Keep the current file as the newest backup, shifting older ones (`.bak.1` ... `.bak.4`).
+
+        A hard link costs no copy, and the store's replacement by rename leaves the backup
+        holding the old content. Renames are atomic, so a crash mid-rotation loses at most the
+        oldest backup, never the store.
+        """
+        for number in range(KEPT_BACKUPS - 1, 0, -1):
+            older = self.backup.with_name(f"{self.backup.name}.{number - 1}") if number > 1 else self.backup
+            if older.exists():
+                os.replace(older, self.backup.with_name(f"{self.backup.name}.{number}"))
         staged = self.backup.with_name(self.backup.name + ".tmp")
         staged.unlink(missing_ok=True)
         try:
