@@ -887,6 +887,8 @@ def extract_command(
 
 def _print_candidates(candidates: list[Any], article_date: date) -> None:
     console = out()
+    # Piped, a span stays on one line, whole, for grep and diff.
+    console.soft_wrap = not console.is_terminal
     if not candidates:
         console.print("No pledges found.", style="dim")
         return
