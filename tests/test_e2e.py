@@ -205,3 +205,60 @@ def test_eight_processes_adding_at_once(store: Path) -> None:
     listed = run(store, "list", "--json")
     assert len(json.loads(listed.stdout)) == workers * each
     assert not [path for path in store.parent.iterdir() if path.name.endswith(".tmp")]
+
+
+def _run_in_terminal(args: list[str], answers: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+    """Run the installed tracker on a pseudo-terminal, typing each answer when it prompts."""
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child becomes tracker, with the pty as its terminal
+        os.execve(str(TRACKER), [str(TRACKER), *args], env)
+    output = b""
+    pending = list(answers)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and output.rstrip().endswith((b"]:", b":")):
+                os.write(fd, (pending.pop(0) + "\n").encode())
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+
+def test_extract_add_reviews_each_candidate_at_a_terminal(tmp_path: Path) -> None:
+    store = tmp_path / "talks.json"
+    article = Path(__file__).parent.parent / "examples" / "islamabad-2021" / "article.txt"
+    env = {**environment(store), "TERM": "dumb", "COLUMNS": "120"}
+    # Accept the first, skip the second, edit the third (with one bad deadline first), accept the rest.
+    answers = ["a", "s", "e", "Widen the trade basket", "", "next tuesday", "end of 2023", "none", "a"] + ["a"] * 4
+    code, output = _run_in_terminal(["extract", str(article), "--add"], answers, env)
+    assert code == 0, output
+    assert "is not a deadline" in output  # the typo was refused and asked again
+    listed = subprocess.run(
+        [str(TRACKER), "list", "--json"], env=environment(store), capture_output=True, text=True, check=True
+    )
+    pledges = json.loads(listed.stdout)
+    assert len(pledges) == 6
+    edited = next(pledge for pledge in pledges if pledge["title"] == "Widen the trade basket")
+    assert edited["deadline"]["date"] == "2023-12-31"
+    assert not any("drills" in pledge["title"] for pledge in pledges)
+
+
+def test_extract_review_quit_stores_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "talks.json"
+    article = Path(__file__).parent.parent / "examples" / "islamabad-2021" / "article.txt"
+    code, output = _run_in_terminal(
+        ["extract", str(article), "--add"], ["a", "q"], {**environment(store), "TERM": "dumb"}
+    )
+    assert code == 1
+    assert "nothing was stored" in output
+    assert not store.exists()

@@ -851,7 +851,7 @@ def extract_command(
     if not yes and not interactive:
         raise BadInputError("not storing candidates without review; add --yes, or run at a terminal to review each")
     chosen = (
-        [_review(candidate, index, len(candidates)) for index, candidate in enumerate(candidates, 1)]
+        [_review(candidate, index, len(candidates), article_date) for index, candidate in enumerate(candidates, 1)]
         if interactive
         else candidates
     )
@@ -918,7 +918,7 @@ def _print_candidate(console: Console, candidate: Any, index: int) -> None:
             console.print(Text(f"   {name}: ", style="dim") + Text(value))
 
 
-def _review(candidate: Any, index: int, total: int) -> Any:
+def _review(candidate: Any, index: int, total: int, article_date: date) -> Any:
     """Ask about one candidate: accept, skip, or edit its title, actors, deadline or target."""
     import dataclasses
 
@@ -931,26 +931,48 @@ def _review(candidate: Any, index: int, total: int) -> Any:
         if answer in ("s", "skip", "n", "no"):
             return None
         if answer in ("q", "quit"):
-            raise typer.Exit(1)
+            fail("stopped; nothing was stored")
         if answer in ("e", "edit"):
-            title = typer.prompt("title", default=candidate.title)
+            title = typer.prompt("title", default=candidate.title).strip() or candidate.title
             actors = typer.prompt("actors (; separated)", default="; ".join(candidate.actors))
-            deadline = typer.prompt("deadline ('none' for none)", default=candidate.deadline or "none")
-            target = typer.prompt("target ('none' for none)", default=_target_text(candidate.target))
-            from tracker.numbers import parse_number
-
-            parsed_target = None
-            if target.strip().lower() != "none":
-                value, _, unit = target.strip().partition(" ")
-                number = parse_number(value)
-                parsed_target = {"value": number, "unit": unit.strip()} if number and unit.strip() else candidate.target
+            deadline = _ask_until_valid(
+                "deadline ('none' for none)", candidate.deadline or "none", _deadline_check(article_date)
+            )
+            target = _ask_until_valid("target ('none' for none)", _target_text(candidate.target), _target_check)
             candidate = dataclasses.replace(
                 candidate,
-                title=title.strip() or candidate.title,
+                title=title,
                 actors=tuple(actor.strip() for actor in actors.split(";") if actor.strip()),
-                deadline=None if deadline.strip().lower() == "none" else deadline.strip(),
-                target=parsed_target,
+                deadline=None if deadline.lower() == "none" else deadline,
+                target=None if target.lower() == "none" else _target_check(target),
             )
+
+
+def _ask_until_valid(question: str, default: str, check: Callable[[str], Any]) -> str:
+    """Ask again after a refusal, showing why, so one typo does not lose the review."""
+    while True:
+        answer = str(typer.prompt(question, default=default)).strip()
+        if answer.lower() == "none":
+            return answer
+        try:
+            check(answer)
+        except TrackerError as error:
+            typer.echo(f"  {error}", err=True)
+            continue
+        return answer
+
+
+def _deadline_check(article_date: date) -> Callable[[str], Any]:
+    from tracker.dates import parse_deadline
+
+    return lambda text: parse_deadline(text, article_date)
+
+
+def _target_check(text: str) -> dict[str, Any]:
+    from tracker.model import Quantity
+
+    quantity = Quantity.parse(text)
+    return {"value": quantity.value, "unit": quantity.unit}
 
 
 def _target_text(target: dict[str, Any] | None) -> str:
