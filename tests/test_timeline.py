@@ -492,3 +492,19 @@ def test_random_input_never_raises_nor_exceeds_the_width(data: tuple[list[Pledge
         assert at(lines[1].plain, column) == "▼"
         for line in lines[2 : 2 + len(states)]:
             assert at(line.plain, column) in LINE_GLYPHS | set("◆●✕·")
+
+
+def test_a_closed_pledge_without_deadline_ends_the_day_it_closed() -> None:
+    open_one = make_pledge(1, "Still open", date(2022, 1, 1), None)
+    kept = make_pledge(2, "Kept", date(2022, 1, 1), None, Status.FULFILLED)
+    states = states_for([open_one, kept], [])
+    closed_day = date(2023, 6, 1)
+    lines = timeline(states, AS_OF, 100, color=False, closed_on={2: closed_day}).plain.split("\n")
+    layout = plan(states, AS_OF, 100)
+    open_row, kept_row = row_of(lines, 1, 2), row_of(lines, 2, 2)
+    end = layout.plot_left + layout.offset(closed_day)
+    assert at(kept_row, end) == "┄"
+    assert at(kept_row, end + 1) == " "
+    assert at(open_row, end + 1) == "┄"
+    # Without the closing days, both run to the edge as before.
+    assert timeline(states, AS_OF, 100, color=False).plain.split("\n")[3].rstrip().endswith("┄")

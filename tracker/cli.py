@@ -759,7 +759,9 @@ def timeline_command(
 
     report = build("summary", as_of, None, actor, category, tag, 30, 180)
     console = out()
-    drawing = timeline(report.states, report.as_of, console.width, color=console.is_terminal)
+    drawing = timeline(
+        report.states, report.as_of, console.width, color=console.is_terminal, closed_on=report.status_since
+    )
     if console.is_terminal:
         console.print(drawing)
     else:

@@ -40,7 +40,7 @@ Layout at 80 columns (every line is at most `width` cells; the plot starts at `L
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -154,27 +154,34 @@ def plan(states: Sequence[PledgeState], as_of: date, width: int) -> Layout:
     return Layout(width, label_width, plot_width, low, high, status_mode)
 
 
-def timeline(states: Sequence[PledgeState], as_of: date, width: int, *, color: bool) -> Text:
+def timeline(
+    states: Sequence[PledgeState], as_of: date, width: int, *, color: bool, closed_on: Mapping[int, date] | None = None
+) -> Text:
     """The whole drawing as one `Text`, lines joined by newlines (no trailing newline).
 
     `states` are pledges as of `as_of`, drawn in the order given; `width` is the terminal width
     in cells: no line is ever longer. With `color=False` the Text carries no style at all.
     """
-    lines = timeline_lines(states, as_of, width, color=color)
+    lines = timeline_lines(states, as_of, width, color=color, closed_on=closed_on)
     drawing = Text("\n", no_wrap=True, overflow="crop").join(lines)
     drawing.no_wrap = True
     drawing.overflow = "crop"
     return drawing
 
 
-def timeline_lines(states: Sequence[PledgeState], as_of: date, width: int, *, color: bool) -> list[Text]:
-    """The drawing as a list of lines, each at most `width` cells (see `timeline`)."""
+def timeline_lines(
+    states: Sequence[PledgeState], as_of: date, width: int, *, color: bool, closed_on: Mapping[int, date] | None = None
+) -> list[Text]:
+    """The drawing as a list of lines, each at most `width` cells (see `timeline`).
+
+    `closed_on` gives the day each closed pledge took its status: an open-ended bar stops there.
+    """
     width = max(width, 1)
     if not states:
         lines = [Text(EMPTY_MESSAGE)]
     else:
         layout = plan(states, as_of, width)
-        lines = list(_draw(states, as_of, layout))
+        lines = list(_draw(states, as_of, layout, closed_on or {}))
     finished = []
     for line in lines:
         if line.cell_len > width:
@@ -186,7 +193,7 @@ def timeline_lines(states: Sequence[PledgeState], as_of: date, width: int, *, co
 # Drawing ----------------------------------------------------------------------------------
 
 
-def _draw(states: Sequence[PledgeState], as_of: date, layout: Layout) -> Iterator[Text]:
+def _draw(states: Sequence[PledgeState], as_of: date, layout: Layout, closed_on: Mapping[int, date]) -> Iterator[Text]:
     ticks = _choose_ticks(layout)
     as_of_column = layout.offset(as_of)
     header = Text(f"as of {as_of.isoformat()}" if layout.label_width >= 16 else as_of.isoformat(), style=AXIS_STYLE)
@@ -195,7 +202,7 @@ def _draw(states: Sequence[PledgeState], as_of: date, layout: Layout) -> Iterato
     yield _row(layout, Text(""), _axis(layout, ticks, as_of_column, top=True))
     labels = _Labels.measure(states, layout.status_mode)
     for state in states:
-        yield _row(layout, labels.label(state), _bar(state, as_of, layout))
+        yield _row(layout, labels.label(state), _bar(state, as_of, layout, closed_on.get(state.pledge.id)))
     yield _row(layout, Text(""), _axis(layout, ticks, as_of_column, top=False))
     yield _row(layout, Text(""), _tick_labels(layout, ticks))
     yield from _legend(layout.width)
@@ -258,7 +265,7 @@ def _deadline(state: PledgeState) -> date | None:
     return deadline.date if deadline is not None else None
 
 
-def _bar(state: PledgeState, as_of: date, layout: Layout) -> Text:
+def _bar(state: PledgeState, as_of: date, layout: Layout, closed: date | None) -> Text:
     pledge = state.pledge
     canvas = _Canvas(layout.plot_width)
     style = STATUS_STYLES[pledge.status]
@@ -266,7 +273,9 @@ def _bar(state: PledgeState, as_of: date, layout: Layout) -> Text:
     as_of_column = layout.offset(as_of)
     deadline = _deadline(state)
     if deadline is None:
-        canvas.span(made, layout.plot_width - 1, DASHED, f"{style} dim")
+        # A kept, broken or withdrawn pledge without a deadline ends the day it closed.
+        end = layout.offset(closed) if closed is not None and not pledge.status.is_open else layout.plot_width - 1
+        canvas.span(made, max(made, end), DASHED, f"{style} dim")
     else:
         due = layout.offset(deadline)
         canvas.span(min(made, due), max(made, due), SOLID, style)
