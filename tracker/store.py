@@ -531,8 +531,8 @@ class Store:
                 ) from None
 
     @contextmanager
-    def transaction(self, recorded_at: str = "") -> Iterator[Session]:
-        """Lock the store, yield its tables, and write them back once if the block succeeds."""
+    def _locked(self) -> Iterator[None]:
+        """Hold the exclusive lock on the sidecar lock file, waiting at most `lock_timeout`."""
         from filelock import FileLock, Timeout
 
         try:
@@ -550,6 +550,14 @@ class Store:
         except OSError as error:
             raise StoreError(f"cannot lock store {self.path}: {error.strerror}") from None
         try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def transaction(self, recorded_at: str = "") -> Iterator[Session]:
+        """Lock the store, yield its tables, and write them back once if the block succeeds."""
+        with self._locked():
             self._remove_stale_temp_files()
             seen = self._identity()
             tables, migrations = self._read()
@@ -565,8 +573,6 @@ class Store:
                 if migrations:
                     self._keep_before_migration()
                 self._write(session.tables)
-        finally:
-            lock.release()
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files of a writer that was killed; only a lock holder writes, so under the lock
@@ -593,21 +599,10 @@ class Store:
     def restore(self, backup: Path, moment: str) -> Path:
         """Put `backup` back as the store, after checking it is a sound store; the current file
         is kept aside as `<store>.replaced-<moment>`, which is returned (holds the lock)."""
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(lock_path(self.path)), timeout=self.lock_timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise StoreLockedError(
-                f"store {self.path} is locked by another tracker process (waited {self.lock_timeout:g} s); try again"
-            ) from None
-        except OSError as error:
-            raise StoreError(f"cannot lock store {self.path}: {error.strerror}") from None
-        try:
+        with self._locked():
             candidate = Store(backup)
             if not backup.is_file():
-                raise NotFoundError(f"no backup {backup}; `tracker restore --list` shows the backups")
+                raise NotFoundError(f"no backup {backup}; `tracker restore` lists the backups")
             try:
                 tables = candidate.read_tables()
             except StoreError as error:
@@ -618,7 +613,7 @@ class Store:
             if problems:
                 raise StoreError(f"backup {backup} is not a sound store ({problems[0]}); nothing was restored")
             aside = self.path.with_name(f"{self.path.name}.replaced-{moment}")
-            payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+            payload = serialize(tables)
             try:
                 if self.path.exists():
                     import shutil
@@ -628,12 +623,9 @@ class Store:
             except OSError as error:
                 raise StoreError(f"cannot restore store {self.path}: {error.strerror or error}") from None
             return aside
-        finally:
-            lock.release()
 
     def _write(self, tables: dict[str, Any]) -> None:
-        payload = orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-        self._write_payload(payload)
+        self._write_payload(serialize(tables))
 
     def _write_payload(self, payload: bytes, keep_backup: bool = True) -> None:
         directory = self.path.parent
@@ -683,6 +675,11 @@ class Store:
 
             shutil.copy2(self.path, staged)
         os.replace(staged, self.backup)
+
+
+def serialize(tables: dict[str, Any]) -> bytes:
+    """The store file's bytes: sorted keys and a two-space indent, so it diffs well."""
+    return orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def _umask() -> int:
