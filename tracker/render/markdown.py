@@ -15,12 +15,14 @@ from tracker.render.text import deadline_label, percent, plural, section_title
 from tracker.reports import Report
 from tracker.rules import PledgeState, days_late
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+# Markdown punctuation, each escaped with a backslash: a translation table, several times faster
+# than re.sub with a template, and a briefing escapes every title, summary and source.
+_ESCAPES = str.maketrans({char: "\\" + char for char in "\\`*_[]<>|#~"})
 
 
 def escape(text: str) -> str:
     """Inline-safe text: one line, markdown punctuation escaped (pipes too, for tables)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return " ".join(text.split()).translate(_ESCAPES)
 
 
 def link(label: str, url: str | None) -> str:
