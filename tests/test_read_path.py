@@ -116,3 +116,37 @@ def test_a_terminal_list_shows_a_screenful_and_says_how_many_more(
     whole = invoke("list", "--all")
     assert "Pledge 22" in whole.stdout
     assert "more (--all" not in whole.stdout
+
+
+def test_a_piped_timeline_is_plain_text_without_rich(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    add("Deliver the doses", "--made-on", "2021-04-07", "--deadline", "2022-06-30")
+    add("Build the pipeline — 中文", "--made-on", "2020-01-01")
+    assert invoke("evidence", "add", "1", "First shipment", "--date", "2021-09-01").exit_code == 0
+    monkeypatch.setenv("COLUMNS", "90")
+    expected = invoke("timeline", "--as-of", "2022-01-01")
+    assert expected.exit_code == 0
+    # The same command in a fresh process, piped: the same text, without rich's console.
+    script = (
+        "import sys\nfrom tracker.cli import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(' '.join(sorted(name for name in sys.modules if name.startswith('rich'))))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    done = subprocess.run(
+        [sys.executable, "-c", script, "--db", str(isolated_store), "timeline", "--as-of", "2022-01-01"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        check=False,
+    )
+    # No console and no Text: only a non-ASCII title asks rich.cells for its width in cells.
+    rich_modules = set(done.stderr.split())
+    assert not rich_modules & {"rich.console", "rich.text", "rich.segment"}, done.stderr
+    assert done.stdout == expected.stdout
+    assert "━" in done.stdout and "中文" in done.stdout

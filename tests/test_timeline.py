@@ -17,7 +17,8 @@ from rich.text import Text
 
 from tracker.dates import Deadline
 from tracker.model import Category, Evidence, Pledge, Quantity, Stance, Status
-from tracker.render.timeline import EMPTY_MESSAGE, plan, timeline, timeline_lines
+from tracker.render.text import piped_width
+from tracker.render.timeline import EMPTY_MESSAGE, plan, timeline, timeline_lines, timeline_plain
 from tracker.rules import PledgeState, state_as_of
 
 GOLDEN = Path(__file__).parent / "golden" / "timeline.txt"
@@ -508,3 +509,39 @@ def test_a_closed_pledge_without_deadline_ends_the_day_it_closed() -> None:
     assert at(open_row, end + 1) == "┄"
     # Without the closing days, both run to the edge as before.
     assert timeline(states, AS_OF, 100, color=False).plain.split("\n")[3].rstrip().endswith("┄")
+
+
+# The plain path (pipes) ------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=random_states(), width=st.integers(min_value=1, max_value=240))
+def test_plain_lines_are_the_characters_of_the_drawing(data: tuple[list[PledgeState], date], width: int) -> None:
+    states, as_of = data
+    closed_on = {state.pledge.id: as_of for state in states[::2]}
+    drawing = timeline(states, as_of, width, color=False, closed_on=closed_on)
+    assert timeline_plain(states, as_of, width, closed_on=closed_on) == drawing.plain.split("\n")
+
+
+@pytest.mark.parametrize("width", [1, 9, 20, 39, 40, 59, 60, 80, 100, 120, 200])
+def test_plain_lines_match_the_golden_drawing_at_every_width(width: int) -> None:
+    expected = timeline(sample_states(), AS_OF, width, color=False).plain.split("\n")
+    assert timeline_plain(sample_states(), AS_OF, width) == expected
+    assert timeline_plain([], AS_OF, width) == [EMPTY_MESSAGE[:width]]
+
+
+def test_plain_titles_with_wide_and_control_characters() -> None:
+    pledge = make_pledge(1, "中文标题\tand\x07 a bell, then 🎉 emoji and é", date(2022, 1, 1), date(2024, 1, 1))
+    states = states_for([pledge], [])
+    for width in (30, 45, 80):
+        expected = timeline(states, AS_OF, width, color=False).plain.split("\n")
+        assert timeline_plain(states, AS_OF, width) == expected
+
+
+def test_piped_width_is_what_rich_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for columns in ("57", "0", "abc", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert piped_width() == Console(file=io.StringIO()).width

@@ -19,8 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    # rich is imported where a command renders for a terminal, not at start-up (about 30 ms).
+    # rich is imported where a command renders for a terminal, not at start-up (about 30 ms),
+    # and the library where a command needs it.
     from rich.console import Console
+
+    from tracker.extract import Candidate
+    from tracker.ledger import Clock, Reversal
+    from tracker.reports import Records, Report
+    from tracker.store import Session, Store
 
 from tracker import __version__
 from tracker.errors import BadInputError, ConditionFailedError, StoreError, TrackerError
@@ -57,9 +63,7 @@ settings = Settings()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    from rich.console import Console
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"tracker: error: {message}", markup=False)
+    typer.echo(f"tracker: error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -72,9 +76,7 @@ def guarded(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
         except ConditionFailedError as error:
             # Not an error: the report printed; the exit code is the signal for cron.
-            from rich.console import Console
-
-            Console(stderr=True, highlight=False, soft_wrap=True).print(f"tracker: {error}", markup=False)
+            typer.echo(f"tracker: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         except TrackerError as error:
             fail(str(error), error.exit_code)
@@ -106,7 +108,7 @@ def today() -> date:
     return now().date()
 
 
-def clock() -> Any:
+def clock() -> Clock:
     from tracker.ledger import Clock
 
     return Clock.at(now())
@@ -127,14 +129,14 @@ def lock_timeout() -> float:
     return value
 
 
-def store() -> Any:
+def store() -> Store:
     from tracker.store import Store
 
     return Store(settings.store_path, lock_timeout=lock_timeout())
 
 
 @contextmanager
-def writing(moment: Any) -> Iterator[Any]:
+def writing(moment: Clock) -> Iterator[Session]:
     """A locked read-modify-write of the store; the journal records it at `moment`."""
     with store().transaction(recorded_at=moment.now) as session:
         yield session
@@ -192,7 +194,7 @@ SourceTitle = Annotated[str | None, typer.Option("--source-title", help="Title o
 Publisher = Annotated[str | None, typer.Option("--publisher", help="Who published the source.")]
 
 
-def records(session: Any) -> Any:
+def records(session: Session) -> Records:
     from tracker.reports import Records
 
     # The session builds each record once and groups evidence and history by pledge once.
@@ -567,7 +569,8 @@ def build(
     tag: list[str],
     window: int,
     stale_days: int,
-) -> Any:
+) -> Report:
+    """The report the options ask for, from one snapshot of the store."""
     from tracker.model import PledgeFilter, parse_category
     from tracker.reports import ReportKind, ReportOptions, build_report
 
@@ -755,19 +758,20 @@ def timeline_command(
     tag: ReportTag = [],  # noqa: B006
 ) -> None:
     """Draw the pledges on a time axis: bars to their deadlines, evidence marks, today's line."""
+    report = build("summary", as_of, None, actor, category, tag, 30, 180)
+    if not terminal():  # piped: plain lines, no rich
+        from tracker.render.text import piped_width, write_lines
+        from tracker.render.timeline import timeline_plain
+
+        write_lines(timeline_plain(report.states, report.as_of, piped_width(), closed_on=report.status_since))
+        return
     from tracker.render.timeline import timeline
 
-    report = build("summary", as_of, None, actor, category, tag, 30, 180)
     console = out()
     drawing = timeline(
         report.states, report.as_of, console.width, color=console.is_terminal, closed_on=report.status_since
     )
-    if console.is_terminal:
-        console.print(drawing)
-    else:
-        from tracker.render.text import print_lines
-
-        print_lines(console, drawing.plain.split("\n"))
+    console.print(drawing)
 
 
 @app.command("doctor")
@@ -887,7 +891,7 @@ def extract_command(
     typer.echo(message, err=json)
 
 
-def _print_candidates(candidates: list[Any], article_date: date) -> None:
+def _print_candidates(candidates: list[Candidate], article_date: date) -> None:
     console = out()
     # Piped, a span stays on one line, whole, for grep and diff.
     console.soft_wrap = not console.is_terminal
@@ -899,7 +903,7 @@ def _print_candidates(candidates: list[Any], article_date: date) -> None:
         _print_candidate(console, candidate, index)
 
 
-def _print_candidate(console: Console, candidate: Any, index: int) -> None:
+def _print_candidate(console: Console, candidate: Candidate, index: int) -> None:
     from rich.text import Text
 
     line = Text(f"\n{index}. ", style="bold")
@@ -920,7 +924,7 @@ def _print_candidate(console: Console, candidate: Any, index: int) -> None:
             console.print(Text(f"   {name}: ", style="dim") + Text(value))
 
 
-def _review(candidate: Any, index: int, total: int, article_date: date) -> Any:
+def _review(candidate: Candidate, index: int, total: int, article_date: date) -> Candidate | None:
     """Ask about one candidate: accept, skip, or edit its title, actors, deadline or target."""
     import dataclasses
 
@@ -977,7 +981,7 @@ def _target_check(text: str) -> dict[str, Any]:
     return {"value": quantity.value, "unit": quantity.unit}
 
 
-def _target_text(target: dict[str, Any] | None) -> str:
+def _target_text(target: dict[str, float | str] | None) -> str:
     return f"{target['value']:g} {target['unit']}" if target else "none"
 
 
@@ -1016,7 +1020,7 @@ def redo_command(
     _say_reversal(reversal, done=True)
 
 
-def _say_reversal(reversal: Any, *, done: bool) -> None:
+def _say_reversal(reversal: Reversal, *, done: bool) -> None:
     lead = {"undo": ("Undid", "Would undo"), "redo": ("Redid", "Would redo")}[reversal.verb][0 if done else 1]
     lines = []
     for description in reversal.descriptions:

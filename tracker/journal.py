@@ -51,14 +51,29 @@ class Change:
         )
 
 
-def entry(kind: str, recorded_at: str, touched: list[Touched], reverts: tuple[int, ...] = ()) -> dict[str, Any]:
-    """The stored form of a change; too large a change keeps only its size."""
-    records = [[item.table, item.record_id, item.before, item.after] for item in touched]
+def entry(
+    kind: str,
+    recorded_at: str,
+    touched: list[Touched] | None,
+    reverts: tuple[int, ...] = (),
+    *,
+    record_count: int | None = None,
+) -> dict[str, Any]:
+    """The stored form of a change; too large a change keeps only its size.
+
+    `touched` may be None when `record_count` (more than MAX_RECORDS) says how many there were.
+    """
+    count = len(touched) if touched is not None else record_count or 0
+    records = (
+        [[item.table, item.record_id, item.before, item.after] for item in touched]
+        if touched is not None and count <= MAX_RECORDS
+        else None
+    )
     return {
         "kind": kind,
         "recorded_at": recorded_at,
-        "records": records if len(records) <= MAX_RECORDS else None,
-        "record_count": len(records),
+        "records": records,
+        "record_count": count,
         "reverted_by": None,
         "reverts": list(reverts),
     }

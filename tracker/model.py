@@ -166,6 +166,13 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+_WHITESPACE = re.compile(r"\s").search
+# The common web address: http(s), a plain ASCII host (no brackets, no user) with an optional
+# port, then printable ASCII. `urlsplit` accepts every such address with that scheme and a
+# non-empty host, so a match needs no `urlsplit` (several times slower); anything else is split.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?").fullmatch
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     url: str | None
@@ -177,13 +184,14 @@ class Source:
         url, title, publisher = optional_text(url), optional_text(title), optional_text(publisher)
         if url is None and title is None and publisher is None:
             return None
-        if url is not None:
+        if url is not None and _PLAIN_URL(url) is None:
             try:
                 parts = urlsplit(url)
             except ValueError:  # "http://[::1" (an unclosed IPv6 host) is refused by urlsplit itself
                 parts = None
-            # urlsplit silently drops tabs and newlines, so any whitespace is checked on the text itself.
-            has_space = any(character.isspace() for character in url)
+            # urlsplit silently drops tabs and newlines, so any whitespace is checked on the text itself
+            # (`\s` is exactly `str.isspace`, searched in C rather than a character at a time).
+            has_space = _WHITESPACE(url) is not None
             if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or has_space:
                 shown = " ".join(url.split())
                 raise BadInputError(f"'{shown}' is not a web address; give a full http:// or https:// URL")

@@ -266,12 +266,16 @@ class Session:
 
     def journal_change(self, recorded_at: str) -> None:
         """Keep what this command changed, so that `tracker undo` can revert it."""
-        touched = self.touched()
-        if not touched:
+        if not self._before:
             return
+        # Too large a change keeps only its size: its records are not even listed (an import).
+        count = len(self._before)
+        touched = self.touched() if count <= journal.MAX_RECORDS else None
         number = self.change
         journal_table = self.tables.setdefault(JOURNAL, {})
-        journal_table[str(number)] = journal.entry(self.journal_kind, recorded_at, touched, self.journal_reverts)
+        journal_table[str(number)] = journal.entry(
+            self.journal_kind, recorded_at, touched, self.journal_reverts, record_count=count
+        )
         journal.trim(journal_table)
         self.storage.changed = True
 
@@ -448,8 +452,10 @@ class Session:
         if taken:
             raise ValueError(f"records {taken} of the {table} table already exist")
         self.reserve_id(table, max(records))
+        # Each id is new here (checked above): what `_touch` would keep of it is None.
+        before = self._before
         for record_id in records:
-            self._touch(table, record_id)
+            before.setdefault((table, record_id), None)
         tables[table].insert_multiple(Document(record, doc_id=record_id) for record_id, record in records.items())
         if table == "history":
             changes = max(int(record.get("change", 0)) for record in records.values())

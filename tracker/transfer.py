@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import uuid as uuid_module
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -195,6 +196,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _record_id(value: Any) -> str | None:
+    if type(value) is int and 1 <= value <= MAX_ID:  # the usual case, without the isinstance pair
+        return None
     return None if _is_int(value) and 1 <= value <= MAX_ID else "must be a whole number from 1"
 
 
@@ -261,8 +264,14 @@ def _timestamp(value: Any) -> str | None:
     return "must be a time like 2026-11-29T12:00:00Z"
 
 
+# The canonical form `str(uuid.UUID(...))` gives: matching it is the same test, without the parse.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+
+
 def _uuid(value: Any) -> str | None:
     if isinstance(value, str):
+        if _CANONICAL_UUID(value):
+            return None
         try:
             if str(uuid_module.UUID(value)) == value:
                 return None
@@ -283,10 +292,13 @@ def _member(kind: type[Status] | type[Category] | type[Stance]) -> Check:
 def _source(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or any(_optional_text(value.get(key)) for key in ("url", "title", "publisher")):
+    if not isinstance(value, dict):
+        return "must be null or {url, title, publisher} with text or null values"
+    url, title, publisher = value.get("url"), value.get("title"), value.get("publisher")
+    if _optional_text(url) or _optional_text(title) or _optional_text(publisher):
         return "must be null or {url, title, publisher} with text or null values"
     try:
-        Source.parse(value.get("url"), value.get("title"), value.get("publisher"))
+        Source.parse(url, title, publisher)
     except BadInputError as error:
         return str(error)
     return None
@@ -386,18 +398,27 @@ HISTORY_FIELDS: dict[str, tuple[bool, Check]] = {
 
 def _json_problem(value: Any) -> str | None:
     """Why a value cannot be stored as JSON unchanged (orjson refuses big integers, turns NaN into null)."""
-    if value is None or isinstance(value, str | bool):
+    if value is None or type(value) is str:  # nearly every value: answered before any isinstance
+        return None
+    if isinstance(value, str | bool):
         return None
     if isinstance(value, int):
         return None if -(2**63) <= value < 2**64 else f"holds a number too large to store ({value})"
     if isinstance(value, float):
         return None if math.isfinite(value) else f"holds a number that JSON cannot store ({value})"
     if isinstance(value, list):
-        return next((problem for item in value if (problem := _json_problem(item))), None)
+        for item in value:
+            if item is not None and type(item) is not str and (problem := _json_problem(item)):
+                return problem
+        return None
     if isinstance(value, dict):
-        if not all(isinstance(key, str) for key in value):
-            return "holds an object with a key that is not text"
-        return next((problem for item in value.values() if (problem := _json_problem(item))), None)
+        for key in value:
+            if not isinstance(key, str):
+                return "holds an object with a key that is not text"
+        for item in value.values():
+            if item is not None and type(item) is not str and (problem := _json_problem(item)):
+                return problem
+        return None
     return f"holds a value that is not JSON ({type(value).__name__})"
 
 
@@ -415,6 +436,9 @@ class _Document:
     evidence: list[Evidence] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
     removed: dict[int, _Removed] = field(default_factory=dict)  # by the removed pledge's id in the file
+    # The stored form of each record, by table and id, as validation built it (ids are unique
+    # once the document is valid): the writes use these instead of building them again.
+    stored: dict[str, dict[int, JSONDict]] = field(default_factory=dict)
 
 
 class _Problems:
@@ -440,47 +464,58 @@ def _load_records(
     spec: Mapping[str, tuple[bool, Check]],
     load: Callable[[int, JSONDict], Any],
     problems: _Problems,
+    stored_forms: dict[int, JSONDict],
 ) -> list[Any]:
-    """Check every record of one table of the document and load the sound ones."""
+    """Check every record of one table of the document and load the sound ones (their stored
+    forms go to `stored_forms`, by id)."""
     if not isinstance(raw, list):
         problems.add(f'"{table}"', "must be a list of records")
         return []
     loaded = []
+    known = spec.keys()
+    checks = tuple(spec.items())
     for index, record in enumerate(raw):
-        where = f"{table}[{index}]"
         if not isinstance(record, dict):
-            problems.add(where, "is not an object")
+            problems.add(f"{table}[{index}]", "is not an object")
             continue
         if _record_id(record.get("id")):
-            problems.add(where, "has no id (a whole number from 1)")
+            problems.add(f"{table}[{index}]", "has no id (a whole number from 1)")
             continue
         record_id: int = record["id"]
-        where = f"{kind} {record_id} ({where})"
-        fields = {key: value for key, value in record.items() if key != "id"}
-        found = [f"unknown field '{key}'" for key in fields if key not in spec]
-        for key, (required, check) in spec.items():
+        fields = dict(record)
+        del fields["id"]
+        found = [] if known >= fields.keys() else [f"unknown field '{key}'" for key in fields if key not in spec]
+        for key, (required, check) in checks:
             if key not in fields:
                 if required:
                     found.append(f"missing field '{key}'")
-            elif why := check(fields[key]) or _json_problem(fields[key]):
+            elif why := check(value := fields[key]) or (
+                None if value is None or type(value) is str else _json_problem(value)
+            ):
                 found.append(f"{key} {why}")
         if found:
-            problems.add(where, "; ".join(found))
+            problems.add(f"{kind} {record_id} ({table}[{index}])", "; ".join(found))
             continue
         try:
             item = load(record_id, fields)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            problems.add(where, f"cannot be read ({error})")
+            problems.add(f"{kind} {record_id} ({table}[{index}])", f"cannot be read ({error})")
             continue
         # Whatever survives the checks must read back to exactly what the file says.
         stored = item.to_dict()
+        if stored == fields:  # the whole stored form, as an export writes it: one comparison
+            loaded.append(item)
+            stored_forms[record_id] = stored
+            continue
         for key, value in fields.items():
             if stored.get(key) != value:
                 expected = orjson.dumps(stored.get(key)).decode()
+                where = f"{kind} {record_id} ({table}[{index}])"
                 problems.add(where, f"{key} is not in the stored form (expected {expected})")
                 break
         else:
             loaded.append(item)
+            stored_forms[record_id] = stored
     return loaded
 
 
@@ -528,14 +563,30 @@ def _validate(document: object) -> _Document:
         raise BadInputError(f"the file has unknown top-level fields: {', '.join(unknown)}; nothing was imported")
 
     problems = _Problems()
+    stored: dict[str, dict[int, JSONDict]] = {"pledges": {}, "evidence": {}, "history": {}}
     result = _Document(
-        pledges=_load_records(document.get("pledges"), "pledges", "pledge", PLEDGE_FIELDS, Pledge.from_dict, problems),
+        pledges=_load_records(
+            document.get("pledges"), "pledges", "pledge", PLEDGE_FIELDS, Pledge.from_dict, problems, stored["pledges"]
+        ),
         evidence=_load_records(
-            document.get("evidence", []), "evidence", "evidence", EVIDENCE_FIELDS, Evidence.from_dict, problems
+            document.get("evidence", []),
+            "evidence",
+            "evidence",
+            EVIDENCE_FIELDS,
+            Evidence.from_dict,
+            problems,
+            stored["evidence"],
         ),
         history=_load_records(
-            document.get("history", []), "history", "history entry", HISTORY_FIELDS, HistoryEntry.from_dict, problems
+            document.get("history", []),
+            "history",
+            "history entry",
+            HISTORY_FIELDS,
+            HistoryEntry.from_dict,
+            problems,
+            stored["history"],
         ),
+        stored=stored,
     )
     problems.raise_any(heading)
 
@@ -719,12 +770,13 @@ def import_document(session: Session, clock: Clock, document: object, *, force: 
     change_offset = int(session.meta.get("changes", 0))
 
     # Write: new records first (they move _meta.changes), then overwrites logged under a new change.
-    session.insert_with_ids("pledges", {pledge_map[pledge.id]: pledge.to_dict() for pledge in new_pledges})
+    stored = doc.stored
+    session.insert_with_ids("pledges", {pledge_map[pledge.id]: stored["pledges"][pledge.id] for pledge in new_pledges})
     for pledge_id in new_removed:
         session.reserve_id("pledges", pledge_map[pledge_id])
     evidence_records: dict[int, JSONDict] = {}
     for item in sorted(new_evidence, key=lambda each: evidence_map[each.id]):
-        record = item.to_dict()
+        record = stored["evidence"][item.id]
         record["pledge_id"] = pledge_map[item.pledge_id]
         record["supersedes"] = evidence_map[item.supersedes] if item.supersedes is not None else None
         evidence_records[evidence_map[item.id]] = record
@@ -733,7 +785,7 @@ def import_document(session: Session, clock: Clock, document: object, *, force: 
         session.reserve_id("evidence", evidence_map[each])
     history_records: dict[int, JSONDict] = {}
     for entry in sorted(new_history, key=lambda each: history_map[each.id]):
-        record = entry.to_dict()
+        record = stored["history"][entry.id]
         record["pledge_id"] = pledge_map[entry.pledge_id]
         record["evidence_id"] = evidence_map[entry.evidence_id] if entry.evidence_id is not None else None
         record["change"] = entry.change + change_offset

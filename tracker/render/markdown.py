@@ -18,17 +18,27 @@ from tracker.rules import PledgeState, days_late
 # Markdown punctuation, each escaped with a backslash: a translation table, several times faster
 # than re.sub with a template, and a briefing escapes every title, summary and source.
 _ESCAPES = str.maketrans({char: "\\" + char for char in "\\`*_[]<>|#~"})
+# Most text has none of that punctuation: a search is several times faster than a translate, so
+# the translate runs only when there is something to escape.
+_NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]<>|#~]").search
 
 
 def escape(text: str) -> str:
     """Inline-safe text: one line, markdown punctuation escaped (pipes too, for tables)."""
-    return " ".join(text.split()).translate(_ESCAPES)
+    # Only printable characters (so no whitespace but the space), no run of spaces and none at
+    # either end: already one line, and split-and-join would give it back unchanged.
+    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+        text = " ".join(text.split())
+    return text.translate(_ESCAPES) if _NEEDS_ESCAPE(text) else text
+
+
+_URL_SPECIAL = re.compile(r"[() ]").search
 
 
 def link(label: str, url: str | None) -> str:
     if not url:
         return escape(label)
-    safe_url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    safe_url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20") if _URL_SPECIAL(url) else url
     return f"[{escape(label)}]({safe_url})"
 
 
@@ -135,8 +145,11 @@ def report_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+_MARKERS = {Stance.SUPPORTS: "✔", Stance.CONTRADICTS: "✘ **contradicts**:", Stance.CONTEXT: "·"}
+
+
 def _evidence_line(item: Evidence) -> str:
-    marker = {Stance.SUPPORTS: "✔", Stance.CONTRADICTS: "✘ **contradicts**:", Stance.CONTEXT: "·"}[item.stance]
+    marker = _MARKERS[item.stance]
     quantity = f" ({item.quantity})" if item.quantity else ""
     condition = " *(meets the condition)*" if item.meets_condition else ""
     source = f" — {source_link(item.source)}" if item.source else ""

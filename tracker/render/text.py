@@ -287,6 +287,23 @@ def print_lines(console: Console, lines: Iterable[str]) -> None:
     console.file.write("".join(line + "\n" for line in lines))
 
 
+def piped_width() -> int:
+    """The width a rich Console would take when output is piped, without creating one: `COLUMNS`
+    if it is a number, else the size of the first of standard input, output or error that is a
+    terminal, else 80."""
+    import os
+
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)  # as rich takes it, even 0
+    for descriptor in (0, 1, 2):
+        try:
+            return os.get_terminal_size(descriptor).columns or 80
+        except (AttributeError, ValueError, OSError):  # not a terminal
+            continue
+    return 80
+
+
 def write_lines(lines: Iterable[str]) -> None:
     """Plain lines to standard output, without creating a rich Console (piped output)."""
     sys.stdout.write("".join(line + "\n" for line in lines))

@@ -1,13 +1,12 @@
 """Pledges on a time axis, for `tracker timeline`: one row per pledge, drawn with box characters.
 
-Pure rendering: the pledge states and the as-of date come in, a `rich.text.Text` goes out. The
-store and the clock are never read here.
+Pure rendering: the pledge states and the as-of date come in, a `rich.text.Text` (or plain
+lines) goes out. The store and the clock are never read here.
 
-    drawing = timeline(states, as_of, console.width, color=console.is_terminal)
-    if console.is_terminal:
-        console.print(drawing)                                  # styled, one Text, lines joined by "\\n"
-    else:
-        print_lines(console, drawing.plain.split("\\n"))       # plain, stable text for pipes
+    console.print(timeline(states, as_of, console.width, color=True))   # styled, one Text
+    write_lines(timeline_plain(states, as_of, width))                    # pipes: plain strings, no rich
+
+`timeline_plain` gives exactly the characters of `timeline(..., color=False).plain`, line by line.
 
 Layout at 80 columns (every line is at most `width` cells; the plot starts at `Layout.plot_left`)::
 
@@ -44,13 +43,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
-from typing import Literal
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Literal
 
 from tracker.model import Stance, Status
 from tracker.render.text import STANCE_STYLES, STATUS_STYLES
 from tracker.rules import PledgeState
+
+# rich is imported by the functions that build `Text`, not here: piped output goes through
+# `timeline_plain`, plain strings with the same characters, and never pays for rich.
+if TYPE_CHECKING:
+    from rich.text import Text
 
 EMPTY_MESSAGE = "No pledges to draw."
 StatusMode = Literal["full", "short", "none"]
@@ -85,6 +87,13 @@ SHORT_STATUS: dict[Status, str] = {
     Status.BROKEN: "brok",
     Status.WITHDRAWN: "wdrn",
 }
+
+# Characters that take one cell each (as rich counts them too): printable ASCII and our glyphs.
+_SINGLE_CELL = frozenset(
+    [chr(code) for code in range(0x20, 0x7F)]
+    + [SOLID, DASHED, OVERDUE, DEADLINE, AS_OF, AS_OF_TOP, AS_OF_BOTTOM, AXIS, "…"]
+    + [MAJOR_TOP, MINOR_TOP, MAJOR_BOTTOM, MINOR_BOTTOM, *MARKS.values(), *CROSSINGS.values()]
+)
 
 MIN_SPAN_DAYS = 60  # a shorter span is widened around its middle, so month ticks always show
 MIN_PLOT = 10  # the label column gives way before the plot gets narrower than this
@@ -145,7 +154,7 @@ def plan(states: Sequence[PledgeState], as_of: date, width: int) -> Layout:
 
     status_mode: StatusMode = "full" if width >= FULL_LABELS_FROM else "short" if width >= STATUS_FROM else "none"
     labels = _Labels.measure(states, status_mode)
-    natural = max((labels.label(state).cell_len for state in states), default=0)
+    natural = max((_cell_len(labels.plain(state)) for state in states), default=0)
     cap = min(MAX_LABEL, width * 9 // 20)
     label_width = max(0, min(natural, cap, width - 1 - MIN_PLOT))
     if label_width == 0 and width > MIN_PLOT:
@@ -162,6 +171,8 @@ def timeline(
     `states` are pledges as of `as_of`, drawn in the order given; `width` is the terminal width
     in cells: no line is ever longer. With `color=False` the Text carries no style at all.
     """
+    from rich.text import Text
+
     lines = timeline_lines(states, as_of, width, color=color, closed_on=closed_on)
     drawing = Text("\n", no_wrap=True, overflow="crop").join(lines)
     drawing.no_wrap = True
@@ -176,6 +187,8 @@ def timeline_lines(
 
     `closed_on` gives the day each closed pledge took its status: an open-ended bar stops there.
     """
+    from rich.text import Text
+
     width = max(width, 1)
     if not states:
         lines = [Text(EMPTY_MESSAGE)]
@@ -190,10 +203,44 @@ def timeline_lines(
     return finished
 
 
+def timeline_plain(
+    states: Sequence[PledgeState], as_of: date, width: int, *, closed_on: Mapping[int, date] | None = None
+) -> list[str]:
+    """The drawing as plain lines, without rich: exactly `timeline(..., color=False).plain`
+    split at the newlines, at a fraction of the cost (no `Text` per row). For pipes."""
+    width = max(width, 1)
+    if not states:
+        lines = [EMPTY_MESSAGE]
+    else:
+        layout = plan(states, as_of, width)
+        lines = list(_draw_plain(states, as_of, layout, closed_on or {}))
+    return [_set_cell_size(line, width) if _cell_len(line) > width else line for line in lines]
+
+
+def _cell_len(text: str) -> int:
+    """Cells `text` takes, as rich counts them (printable ASCII and our glyphs without asking rich)."""
+    if (text.isascii() and text.isprintable()) or _SINGLE_CELL.issuperset(text):
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _set_cell_size(text: str, total: int) -> str:
+    """`text` cropped or padded to `total` cells, as rich's `set_cell_size` does."""
+    if text.isascii() and text.isprintable():
+        return text[:total] if len(text) >= total else text + " " * (total - len(text))
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, total)
+
+
 # Drawing ----------------------------------------------------------------------------------
 
 
 def _draw(states: Sequence[PledgeState], as_of: date, layout: Layout, closed_on: Mapping[int, date]) -> Iterator[Text]:
+    from rich.text import Text
+
     ticks = _choose_ticks(layout)
     as_of_column = layout.offset(as_of)
     header = Text(f"as of {as_of.isoformat()}" if layout.label_width >= 16 else as_of.isoformat(), style=AXIS_STYLE)
@@ -208,7 +255,39 @@ def _draw(states: Sequence[PledgeState], as_of: date, layout: Layout, closed_on:
     yield from _legend(layout.width)
 
 
+def _draw_plain(
+    states: Sequence[PledgeState], as_of: date, layout: Layout, closed_on: Mapping[int, date]
+) -> Iterator[str]:
+    """`_draw` without styles: the same characters, as strings."""
+    ticks = _choose_ticks(layout)
+    as_of_column = layout.offset(as_of)
+    header = f"as of {as_of.isoformat()}" if layout.label_width >= 16 else as_of.isoformat()
+    tick_labels = "".join(_tick_labels_canvas(layout, ticks).glyphs)
+    yield _row_plain(layout, header, tick_labels)
+    yield _row_plain(layout, "", "".join(_axis_canvas(layout, ticks, as_of_column, top=True).glyphs))
+    labels = _Labels.measure(states, layout.status_mode)
+    for state in states:
+        bar = _bar_canvas(state, as_of, layout, closed_on.get(state.pledge.id))
+        yield _row_plain(layout, labels.plain(state), "".join(bar.glyphs))
+    yield _row_plain(layout, "", "".join(_axis_canvas(layout, ticks, as_of_column, top=False).glyphs))
+    yield _row_plain(layout, "", tick_labels)
+    yield from _legend_plain(layout.width)
+
+
+def _row_plain(layout: Layout, label: str, plot: str) -> str:
+    """`_row` on strings."""
+    if not layout.label_width:
+        return plot.rstrip()
+    cells = _cell_len(label)
+    if cells > layout.label_width:
+        label = _set_cell_size(label, layout.label_width - 1) + "…"
+        cells = _cell_len(label)
+    return (label + " " * (layout.label_width - cells + 1) + plot).rstrip()
+
+
 def _row(layout: Layout, label: Text, plot: Text) -> Text:
+    from rich.text import Text
+
     line = Text()
     if layout.label_width:
         label = label.copy()
@@ -248,6 +327,8 @@ class _Canvas:
             self.put(column + index, char, style)
 
     def text(self) -> Text:
+        from rich.text import Text
+
         result = Text()
         run, run_style = "", ""
         for glyph, style in zip(self.glyphs, self.styles, strict=True):
@@ -266,6 +347,10 @@ def _deadline(state: PledgeState) -> date | None:
 
 
 def _bar(state: PledgeState, as_of: date, layout: Layout, closed: date | None) -> Text:
+    return _bar_canvas(state, as_of, layout, closed).text()
+
+
+def _bar_canvas(state: PledgeState, as_of: date, layout: Layout, closed: date | None) -> _Canvas:
     pledge = state.pledge
     canvas = _Canvas(layout.plot_width)
     style = STATUS_STYLES[pledge.status]
@@ -294,11 +379,13 @@ def _bar(state: PledgeState, as_of: date, layout: Layout, closed: date | None) -
     crossing = CROSSINGS.get(canvas.glyphs[as_of_column]) if as_of_column < canvas.width else None
     if crossing is not None:
         canvas.put(as_of_column, crossing, AS_OF_STYLE)
-    return canvas.text()
+    return canvas
 
 
 def _clean(text: str) -> str:
     """User text on one line: control and format characters become spaces, runs of space one."""
+    if text.isprintable():  # no control or format character (category C) at all: the usual case
+        return " ".join(text.split())
     return " ".join("".join(" " if unicodedata.category(char)[0] == "C" else char for char in text).split())
 
 
@@ -321,8 +408,23 @@ class _Labels:
             flag_width=1 if any(state.overdue for state in states) else 0,
         )
 
+    def plain(self, state: PledgeState) -> str:
+        """The characters of `label`, without styles."""
+        pledge = state.pledge
+        flag = OVERDUE_FLAG if state.overdue else ""
+        head = str(pledge.id).rjust(self.id_width)
+        if self.status_mode != "none":
+            name = _status_names(self.status_mode)[pledge.status]
+            padding = " " * (self.status_width + self.flag_width - len(name) - len(flag))
+            head = f"{head} {name}{flag}{padding}"
+        else:
+            head = head + flag + " " * (self.flag_width - len(flag))
+        return f"{head} {_clean(pledge.title)}"
+
     def label(self, state: PledgeState) -> Text:
         """`id status! title`, fields padded to the widest row; the whole label red when overdue."""
+        from rich.text import Text
+
         pledge = state.pledge
         overdue_style = f"bold {OVERDUE_STYLE}"
         flag = OVERDUE_FLAG if state.overdue else ""
@@ -424,6 +526,10 @@ def _choose_ticks(layout: Layout) -> _Ticks:
 
 
 def _tick_labels(layout: Layout, ticks: _Ticks) -> Text:
+    return _tick_labels_canvas(layout, ticks).text()
+
+
+def _tick_labels_canvas(layout: Layout, ticks: _Ticks) -> _Canvas:
     canvas = _Canvas(layout.plot_width)
     free_from = 0  # the first column a label may use (one space after the previous label)
     # With no January in sight no label names the year, so the first one does, even if the
@@ -438,10 +544,14 @@ def _tick_labels(layout: Layout, ticks: _Ticks) -> Text:
             continue
         canvas.write(start, text, "")
         free_from = start + len(text) + 1
-    return canvas.text()
+    return canvas
 
 
 def _axis(layout: Layout, ticks: _Ticks, as_of_column: int, *, top: bool) -> Text:
+    return _axis_canvas(layout, ticks, as_of_column, top=top).text()
+
+
+def _axis_canvas(layout: Layout, ticks: _Ticks, as_of_column: int, *, top: bool) -> _Canvas:
     canvas = _Canvas(layout.plot_width)
     canvas.span(0, layout.plot_width - 1, AXIS, AXIS_STYLE)
     for column in ticks.minor:
@@ -449,14 +559,14 @@ def _axis(layout: Layout, ticks: _Ticks, as_of_column: int, *, top: bool) -> Tex
     for column, _, _ in ticks.major:
         canvas.put(column, MAJOR_TOP if top else MAJOR_BOTTOM, AXIS_STYLE)
     canvas.put(as_of_column, AS_OF_TOP if top else AS_OF_BOTTOM, AS_OF_STYLE)
-    return canvas.text()
+    return canvas
 
 
 # The legend -------------------------------------------------------------------------------
 
 
-def _legend(width: int) -> Iterator[Text]:
-    items = [
+def _legend_items() -> list[tuple[str, str, str]]:
+    return [
         (SOLID, "", "pledge"),
         (DEADLINE, "bold", "deadline"),
         (DASHED, "dim", "no deadline"),
@@ -466,8 +576,13 @@ def _legend(width: int) -> Iterator[Text]:
         (MARKS[Stance.CONTRADICTS], f"bold {STANCE_STYLES[Stance.CONTRADICTS]}", "contradicts"),
         (MARKS[Stance.CONTEXT], STANCE_STYLES[Stance.CONTEXT], "context"),
     ]
+
+
+def _legend(width: int) -> Iterator[Text]:
+    from rich.text import Text
+
     line = Text()
-    for glyph, style, meaning in items:
+    for glyph, style, meaning in _legend_items():
         item = Text()
         item.append(glyph, style=style or None)
         item.append(f" {meaning}", style=AXIS_STYLE)
@@ -478,4 +593,19 @@ def _legend(width: int) -> Iterator[Text]:
             line.append("  ")
         line.append_text(item)
     if line.cell_len:
+        yield line
+
+
+def _legend_plain(width: int) -> Iterator[str]:
+    """`_legend` on strings."""
+    line = ""
+    for glyph, _, meaning in _legend_items():
+        item = f"{glyph} {meaning}"
+        if line and _cell_len(line) + 2 + _cell_len(item) > width:
+            yield line
+            line = ""
+        if line:
+            line += "  "
+        line += item
+    if line:
         yield line
