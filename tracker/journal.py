@@ -101,7 +101,9 @@ def to_redo(tables: dict[str, Any]) -> list[Change]:
 
 def _usable(found: list[Change], wanted: int, verb: str) -> list[Change]:
     if not found:
-        raise BadInputError(f"nothing to {verb}: the journal keeps the last {KEPT_CHANGES} changes")
+        if verb == "redo":
+            raise BadInputError("nothing to redo: no undo is waiting to be redone")
+        raise BadInputError(f"nothing to undo: the journal keeps the last {KEPT_CHANGES} changes, and none is left")
     if len(found) < wanted:
         raise BadInputError(f"only {len(found)} changes can be undone; the journal keeps the last {KEPT_CHANGES}")
     for change in found:
