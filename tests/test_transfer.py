@@ -470,7 +470,7 @@ def test_csv_import_reads_a_byte_order_mark_crlf_and_any_column_case(empty: Stor
 def test_csv_bad_rows_are_all_reported_with_their_lines_and_nothing_is_written(source: Store) -> None:
     text = (
         "title,actors,deadline,made_on,category\n"  # line 1
-        "Good one,Russia,2022,,\n"  # line 2
+        "Good one,Russia,2022,2021-05-01,\n"  # line 2
         '"A title over\ntwo lines",,,,\n'  # lines 3-4: no actor
         "\n"  # line 5
         "Bad deadline,Russia,someday,,\n"  # line 6

@@ -123,3 +123,13 @@ def test_undoing_every_change_gives_back_the_start(runner, isolated_store: Path,
     if done:
         assert runner.invoke(app, ["redo"]).exit_code == 0
         assert tables(isolated_store) == snapshots
+
+
+def test_a_new_change_ends_what_can_be_redone(runner, two_changes: Path) -> None:
+    assert runner.invoke(app, ["undo"]).exit_code == 0
+    assert runner.invoke(app, ["edit", "1", "--title", "Renamed"]).exit_code == 0
+    before = two_changes.read_bytes()
+    result = runner.invoke(app, ["redo"])
+    assert result.exit_code == 1
+    assert "nothing to redo" in result.stderr
+    assert two_changes.read_bytes() == before

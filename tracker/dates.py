@@ -23,7 +23,7 @@ Anchor = Literal["made_on", "condition"]
 ACCEPTED_DEADLINES = (
     "2021-12-31, 31 Dec 2021, Dec 2021, 2021, Q3 2022, H1 2022, end of 2021, mid-2022, "
     "by March 2022, in 6 months, within 90 days, within six months, +6m, +2w, +90d, "
-    "6 months after condition, none"
+    "6 months after condition, end of the year, next year, none"
 )
 ACCEPTED_DATES = "2021-04-07, 7 Apr 2021, 7 April 2021, April 7, 2021, today, yesterday"
 

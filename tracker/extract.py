@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime
-import json
 import math
 import re
 import sys
@@ -27,9 +26,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any, NamedTuple
 
+from tracker import datafiles
 from tracker.numbers import NUMBER_WORDS, parse_figure, parse_number, words_to_number
 
 __all__ = ["CATEGORIES", "MIN_CONFIDENCE", "Candidate", "extract_candidates", "find_article_date", "find_quantity"]
@@ -113,7 +112,7 @@ class Candidate:
 
 
 def _load(name: str) -> Any:
-    return json.loads((resources.files("tracker") / "data" / name).read_text(encoding="utf-8"))
+    return datafiles.load(name)
 
 
 def _phrase_pattern(phrases: Iterable[str], *, ignore_case: bool = True) -> re.Pattern[str]:

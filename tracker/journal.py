@@ -94,9 +94,14 @@ def to_undo(tables: dict[str, Any], count: int) -> list[Change]:
 
 
 def to_redo(tables: dict[str, Any]) -> list[Change]:
-    """The last undo not redone yet (one undo may have reverted several commands)."""
-    candidates = [c for c in changes(tables) if c.kind == KIND_UNDO and c.reverted_by is None]
-    return _usable(candidates[:1], 1, "redo")
+    """The last undo not redone yet (one undo may have reverted several commands), as long as
+    no new command came after it: a new change ends what can be redone, as in any editor."""
+    for change in changes(tables):
+        if change.kind == KIND_CHANGE:
+            break
+        if change.kind == KIND_UNDO and change.reverted_by is None:
+            return _usable([change], 1, "redo")
+    return _usable([], 1, "redo")
 
 
 def _usable(found: list[Change], wanted: int, verb: str) -> list[Change]:

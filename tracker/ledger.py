@@ -29,6 +29,7 @@ from tracker.model import (
     names,
     optional_text,
     required_text,
+    unit_key,
 )
 from tracker.store import Session
 
@@ -61,6 +62,10 @@ def _deadline(text: str | None, made_on: date, condition: Condition | None) -> D
     if text is None:
         return None
     deadline = parse_deadline(text, made_on, condition.met_on if condition else None)
+    if deadline is not None and deadline.date is not None and deadline.date < made_on:
+        raise BadInputError(
+            f"the deadline {deadline.date.isoformat()} is before the pledge was made ({made_on.isoformat()})"
+        )
     if deadline is not None and deadline.anchor == "condition" and condition is None:
         raise BadInputError(f"the deadline '{text}' counts from a condition; give the condition with --condition")
     return deadline
@@ -330,9 +335,14 @@ def add_evidence(
         )
     )
     recorder = Recorder(session, clock)
+    changes: list[str] = []
+    target, delivered = pledge.target, evidence.quantity
+    if target is not None and delivered is not None and unit_key(delivered.unit) != unit_key(target.unit):
+        changes.append(
+            f"note: '{delivered.unit}' is not the target's unit ('{target.unit}'), so it does not count toward progress"
+        )
     # A change cannot take effect before the pledge existed, even if the evidence is older.
     effective_on = max(observed_on, pledge.made_on)
-    changes: list[str] = []
     current = pledge
     if meets_condition and current.condition is not None:
         condition = Condition(current.condition.text, observed_on)

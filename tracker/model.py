@@ -120,10 +120,20 @@ def names(values: list[str] | tuple[str, ...] | None, what: str, *, required: bo
     return list(seen.values())
 
 
+# "m" and "k" are also units (metres, kilos): only unambiguous scale words stand for no unit.
+SCALE_WORDS = frozenset({"mn", "bn", "thousand", "million", "billion", "trillion"})
+
+
 def unit_key(unit: str) -> str:
-    """Units compare without case or a plural 's': "Doses" and "dose" add up."""
-    key = unit.strip().casefold()
-    return key[:-1] if key.endswith("s") and len(key) > 1 else key
+    """Units compare by what they name: "Doses", "dose" and "jabs" add up, as do "EUR" and
+    "euros"; a unit we have no name for compares without case or a plural 's'."""
+    from tracker.datafiles import unit_names
+
+    folded = " ".join(unit.split()).casefold()
+    known = unit_names().get(folded) or unit_names().get(folded.removesuffix("s"))
+    if known is not None:
+        folded = known.casefold()
+    return folded[:-1] if folded.endswith("s") and len(folded) > 1 else folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +151,11 @@ class Quantity:
         if not match:
             raise BadInputError(f"'{' '.join(text.split())}' is not a quantity; give {accepted}")
         value = parse_number(match.group(1))
-        if value is None or not value > 0 or value == float("inf"):
+        unit = " ".join(match.group(2).split())
+        # "2 billion" has a scale but no unit: two billion of what?
+        if value is None or not value > 0 or value == float("inf") or unit.casefold() in SCALE_WORDS:
             raise BadInputError(f"'{' '.join(text.split())}' is not a quantity; give {accepted}")
-        return cls(_tidy_number(value), " ".join(match.group(2).split()))
+        return cls(_tidy_number(value), unit)
 
     @classmethod
     def from_dict(cls, data: JSONDict) -> Quantity:
