@@ -658,3 +658,21 @@ def test_a_damaged_document_is_imported_or_refused_without_writing(template: byt
             if isinstance(pledge.get("uuid"), str):
                 pledge["uuid"] = pledge["uuid"][:-4] + "ffff"
     attempt(template, lambda store: import_into(store, document))
+
+
+def test_csv_from_export_imports_once_and_keeps_uuids(source: Store, empty: Store) -> None:
+    exported = export_csv(states(source))
+    first = csv_into(empty, exported)
+    assert len(first.added) == len(source.snapshot().pledges())
+    assert {p.uuid for p in empty.snapshot().pledges()} == {p.uuid for p in source.snapshot().pledges()}
+    before = empty.path.read_bytes()
+    second = csv_into(empty, exported)
+    assert second.added == () and len(second.matched) == len(first.added)
+    assert "nothing to import" in second.summary()
+    assert empty.path.read_bytes() == before
+
+
+def test_csv_with_a_malformed_uuid_is_refused(empty: Store) -> None:
+    with pytest.raises(BadInputError) as raised:
+        csv_into(empty, "title,actors,uuid\nA,B,not-a-uuid\n")
+    assert "line 2: uuid must be a uuid" in str(raised.value)

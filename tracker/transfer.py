@@ -914,16 +914,32 @@ def import_csv(
     header = _csv_header(rows[0][1])
     problems: list[str] = []
     added: list[int] = []
+    matched: list[int] = []
+    # A file from `tracker export csv` names each pledge's uuid: rows already here are skipped and
+    # new rows keep their uuid, so importing the same file twice adds nothing the second time.
+    here = {record["uuid"]: int(key) for key, record in session.tables["pledges"].items()}
     for done, (line, cells) in enumerate(rows[1:], start=1):
         if any(cell.strip() for cell in cells):
             if len(cells) != len(header):
                 problems.append(f"line {line}: {len(cells)} cells, but the header has {len(header)} columns")
             else:
                 values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+                row_uuid = values.get("uuid", "")
+                if row_uuid in here:
+                    matched.append(here[row_uuid])
+                    continue
+                if row_uuid and _uuid(row_uuid) is not None:
+                    problems.append(f"line {line}: uuid {_uuid(row_uuid)}")
+                    continue
                 try:
-                    added.append(_add_row(session, clock, values).id)
+                    pledge = _add_row(session, clock, values)
                 except BadInputError as error:
                     problems.append(f"line {line}: {error}")
+                    continue
+                if row_uuid:
+                    session.update_pledge(pledge.with_changes(uuid=row_uuid))
+                    here[row_uuid] = pledge.id
+                added.append(pledge.id)
         if on_row is not None:
             on_row(done)
     if problems:
@@ -932,7 +948,7 @@ def import_csv(
         count = len(problems)
         heading = f"{count} row{'s' if count != 1 else ''} cannot be imported; nothing was imported:"
         raise BadInputError("\n".join([heading, *(f"  {problem}" for problem in shown), *more]))
-    return ImportResult(added=tuple(added), history_added=len(added))
+    return ImportResult(added=tuple(added), matched=tuple(matched), history_added=len(added))
 
 
 def _plain_number(value: float) -> str:
@@ -947,7 +963,8 @@ def _quantity_text(quantity: Quantity | None) -> str:
 
 
 def export_csv(states: Sequence[PledgeState]) -> str:
-    """One row per pledge; `import_csv` reads it back (id, uuid, overdue and progress are ignored there).
+    """One row per pledge; `import_csv` reads it back (matching rows by uuid; id, overdue and progress
+    are ignored there).
 
     Not kept by CSV: text, venue, notes, source title and publisher, the date a condition was met,
     evidence and history, and ';' inside a name. `tracker export json` keeps everything.
