@@ -12,7 +12,7 @@ from typing import Any
 
 from tracker.errors import BadInputError
 from tracker.migrations import JOURNAL
-from tracker.model import format_number
+from tracker.model import field_text
 
 # Past this many records a change (a large import) is not kept: `tracker restore` covers it.
 MAX_RECORDS = 5_000
@@ -124,21 +124,6 @@ def _title(record: dict[str, Any] | None) -> str:
     return f"'{' '.join(str(record.get('title', '')).split())}'" if record else ""
 
 
-def _value(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, dict):
-        if "precision" in value:
-            return str(value.get("date") or value.get("text"))
-        if "unit" in value:
-            return f"{format_number(value['value'])} {value['unit']}"
-        if "met_on" in value:
-            return f"{value['text']} (met on {value['met_on']})" if value.get("met_on") else str(value["text"])
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "none"
-    return str(value)
-
-
 def describe(change: Change) -> list[str]:
     """What putting back the before-images of `change` does, in plain words: which pledge,
     which fields, from what to what."""
@@ -158,7 +143,7 @@ def describe(change: Change) -> list[str]:
             else:
                 fields = [key for key in sorted(then) if key != "updated_at" and then.get(key) != now.get(key)]
                 for key in fields:
-                    change_text = f"{_value(now.get(key))} → {_value(then.get(key))}"
+                    change_text = f"{field_text(now.get(key), 'none')} → {field_text(then.get(key), 'none')}"
                     lines.append(f"  pledge {item.record_id} {_title(then)}: {key} {change_text}")
         elif item.table == "evidence":
             record = now or then or {}

@@ -178,6 +178,26 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def field_text(value: Any, empty: str = "—") -> str:
+    """A pledge field's stored value in words, for logs and undo: a deadline, a target, a
+    condition, a list or a plain value."""
+    if value is None:
+        return empty
+    if isinstance(value, dict):
+        if "text" in value and "precision" in value:
+            return f"{value.get('date') or 'undated'} ({value['text']})"
+        if "unit" in value and "value" in value:
+            return f"{format_number(value['value'])} {value['unit']}"
+        if "met_on" in value:
+            return f"{value['text']} (met on {value['met_on']})" if value["met_on"] else str(value["text"])
+        if "pledge" in value:
+            return "the whole pledge"
+        return ", ".join(f"{key}={item}" for key, item in sorted(value.items()) if item is not None)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or empty
+    return str(value)
+
+
 _WHITESPACE = re.compile(r"\s").search
 # The common web address: http(s), a plain ASCII host (no brackets, no user) with an optional
 # port, then printable ASCII. `urlsplit` accepts every such address with that scheme and a

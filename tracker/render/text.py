@@ -10,14 +10,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tracker.model import Evidence, HistoryEntry, Pledge, Stance, Status, format_number
+from tracker.model import Evidence, HistoryEntry, Pledge, Stance, Status, field_text
 from tracker.reports import Report
 from tracker.rules import PledgeState, last_activity
 
 # rich is imported by the functions that build rich renderables, not here: piped output is plain
 # lines and should not pay for importing rich (about 30 ms at start-up).
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import RenderableType
     from rich.table import Table
     from rich.text import Text
 
@@ -230,24 +230,6 @@ def pledge_detail_lines(state: PledgeState, evidence: Sequence[Evidence]) -> lis
     return lines
 
 
-def _value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dict):
-        if "text" in value and "precision" in value:
-            return f"{value.get('date') or 'undated'} ({value['text']})"
-        if "unit" in value and "value" in value:
-            return f"{format_number(value['value'])} {value['unit']}"
-        if "met_on" in value:
-            return f"{value['text']} (met on {value['met_on']})" if value["met_on"] else str(value["text"])
-        if "pledge" in value:
-            return "the whole pledge"
-        return ", ".join(f"{key}={item}" for key, item in sorted(value.items()) if item is not None)
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "—"
-    return str(value)
-
-
 def history_table(history: Sequence[HistoryEntry]) -> Table:
     from rich.table import Table
     from rich.text import Text
@@ -259,9 +241,9 @@ def history_table(history: Sequence[HistoryEntry]) -> Table:
     table.add_column("Change", ratio=2)
     table.add_column("Reason", ratio=2)
     for entry in history:
-        change = Text(_value(entry.old), style="red")
+        change = Text(field_text(entry.old), style="red")
         change.append(" → ")
-        change.append(_value(entry.new), style="green")
+        change.append(field_text(entry.new), style="green")
         reason = entry.reason + (f" (evidence {entry.evidence_id})" if entry.evidence_id else "")
         table.add_row(entry.effective_on.isoformat(), entry.recorded_at, entry.field, change, Text(reason))
     return table
@@ -276,15 +258,17 @@ def history_lines(history: Sequence[HistoryEntry]) -> list[str]:
         reason = entry.reason + (f" (evidence {entry.evidence_id})" if entry.evidence_id else "")
         lines.append(
             plain_line(
-                (entry.effective_on, entry.recorded_at, entry.field, _value(entry.old), _value(entry.new), reason)
+                (
+                    entry.effective_on,
+                    entry.recorded_at,
+                    entry.field,
+                    field_text(entry.old),
+                    field_text(entry.new),
+                    reason,
+                )
             )
         )
     return lines
-
-
-def print_lines(console: Console, lines: Iterable[str]) -> None:
-    """Plain output bypasses rich's markup and wrapping entirely."""
-    console.file.write("".join(line + "\n" for line in lines))
 
 
 def piped_width() -> int:
