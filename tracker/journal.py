@@ -110,7 +110,8 @@ def _usable(found: list[Change], wanted: int, verb: str) -> list[Change]:
             raise BadInputError("nothing to redo: no undo is waiting to be redone")
         raise BadInputError(f"nothing to undo: the journal keeps the last {KEPT_CHANGES} changes, and none is left")
     if len(found) < wanted:
-        raise BadInputError(f"only {len(found)} changes can be undone; the journal keeps the last {KEPT_CHANGES}")
+        what = "1 change" if len(found) == 1 else f"{len(found)} changes"
+        raise BadInputError(f"only {what} can be undone; the journal keeps the last {KEPT_CHANGES}")
     for change in found:
         if change.records is None:
             raise BadInputError(
