@@ -10,9 +10,8 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tracker.errors import BadInputError
 from tracker.numbers import parse_figure, words_to_number
@@ -38,8 +37,7 @@ _YEAR = r"(?P<year>\d{4})"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):
     """When a pledge falls due: `date` is the last day that still counts as on time.
 
     `date` is None only for a deadline anchored on a condition that has not been met yet.

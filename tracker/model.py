@@ -7,10 +7,10 @@ way in and give the rest of the library typed access on the way out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from tracker.dates import Deadline
@@ -136,8 +136,7 @@ def unit_key(unit: str) -> str:
     return folded[:-1] if folded.endswith("s") and len(folded) > 1 else folded
 
 
-@dataclass(frozen=True, slots=True)
-class Quantity:
+class Quantity(NamedTuple):
     value: float
     unit: str
 
@@ -205,8 +204,7 @@ _WHITESPACE = re.compile(r"\s").search
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?").fullmatch
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     url: str | None
     title: str | None = None
     publisher: str | None = None
@@ -248,8 +246,7 @@ class Source:
         return self.title or ""
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(NamedTuple):
     text: str
     met_on: date | None = None
 
@@ -264,8 +261,7 @@ class Condition:
         return {"met_on": self.met_on.isoformat() if self.met_on else None, "text": self.text}
 
 
-@dataclass(frozen=True, slots=True)
-class Pledge:
+class Pledge(NamedTuple):
     id: int
     uuid: str
     title: str
@@ -333,11 +329,10 @@ class Pledge:
         }
 
     def with_changes(self, **changes: Any) -> Pledge:
-        return replace(self, **changes)
+        return self._replace(**changes)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     id: int
     pledge_id: int
     observed_on: date
@@ -379,8 +374,7 @@ class Evidence:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     """One change to one field of a pledge. `old` and `new` hold the field's stored form."""
 
     id: int
