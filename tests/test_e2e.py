@@ -262,3 +262,36 @@ def test_extract_review_quit_stores_nothing(tmp_path: Path) -> None:
     assert code == 1
     assert "nothing was stored" in output
     assert not store.exists()
+
+
+def test_a_process_builds_only_the_command_it_runs_and_says_the_same(store: Path) -> None:
+    """The installed command registers only the named command; what it says is what the whole
+    app says, in the same environment."""
+    whole_app = [sys.executable, "-c", "from tracker.cli import app; app(prog_name='tracker')"]
+    for args in (["list", "--help"], ["evidence", "list", "--help"], ["--db", str(store), "report", "--help"]):
+        installed = run(store, *args)
+        whole = subprocess.run(
+            [*whole_app, *args], env=environment(store), capture_output=True, text=True, timeout=60, check=False
+        )
+        assert (installed.returncode, installed.stdout) == (whole.returncode, whole.stdout)
+        assert installed.stdout.startswith("Usage: tracker ")
+    unknown = run(store, "lst")
+    assert unknown.returncode == 2 and "Did you mean 'list'?" in unknown.stderr
+    listing = run(store, "--help")
+    assert listing.returncode == 0 and all(name in listing.stdout for name in ("evidence", "report", "undo"))
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["list"], "list"),
+        (["--db", "x.json", "report", "summary"], "report"),
+        (["--db=x.json", "evidence", "add"], "evidence"),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_the_command_named_on_a_command_line(args: list[str], named: str | None) -> None:
+    from tracker.cli import _invoked_command
+
+    assert _invoked_command(args) == named

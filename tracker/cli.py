@@ -1029,6 +1029,35 @@ def _say_reversal(reversal: Reversal, *, done: bool) -> None:
     typer.echo("\n".join(lines))
 
 
+def _invoked_command(args: list[str]) -> str | None:
+    """The command named on the command line, past the options of `main` (None: none named)."""
+    arguments = iter(args)
+    for argument in arguments:
+        if argument == "--db":
+            next(arguments, None)
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
+def _keep_only_invoked_command(args: list[str]) -> None:
+    """Register only the command this process runs, when the command line names a known one.
+
+    typer builds every registered command (its options, their types and help) before it parses
+    the command line, and that is most of what `tracker list` costs on a small store beyond
+    starting typer itself. The command that runs is built exactly as before, so its parsing,
+    errors and `--help` are unchanged; an unknown name or bare `tracker` keeps the whole app for
+    typer's own messages and the full help.
+    """
+    name = _invoked_command(args)
+    # Every command is registered under an explicit name; one without would keep the whole app.
+    commands = [info for info in app.registered_commands if info.name == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if commands or groups:
+        app.registered_commands[:] = commands
+        app.registered_groups[:] = groups
+
+
 def run() -> None:
     """Console entry point."""
     # One command per process, over data that holds no reference cycles worth collecting: the
@@ -1037,6 +1066,7 @@ def run() -> None:
     import gc
 
     gc.disable()
+    _keep_only_invoked_command(sys.argv[1:])
     try:
         app()
     except StoreError as error:  # raised outside a command, e.g. while resolving the store path
