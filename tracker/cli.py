@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -1067,7 +1067,17 @@ def run() -> None:
 
     gc.disable()
     _keep_only_invoked_command(sys.argv[1:])
+    from tracker import cache
+
+    # Keeping the records read for the next command is done after this one has answered.
+    cache.defer_saves()
     try:
         app()
     except StoreError as error:  # raised outside a command, e.g. while resolving the store path
         fail(str(error), error.exit_code)
+    finally:
+        # The forked child that saves must not inherit output still to be written.
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                stream.flush()
+        cache.run_deferred()

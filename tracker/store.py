@@ -13,6 +13,7 @@ Read-only commands take no lock: the rename is atomic, so a reader sees a whole 
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import stat
@@ -20,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from tinydb import TinyDB
@@ -31,6 +32,9 @@ from tracker import journal
 from tracker.errors import NotFoundError, StoreDamagedError, StoreError, StoreLockedError, StoreVersionError
 from tracker.migrations import JOURNAL, SCHEMA_VERSION, migrate
 from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge
+
+if TYPE_CHECKING:
+    from tracker.cache import Stamp
 
 DEFAULT_LOCK_TIMEOUT = 5.0
 KEPT_BACKUPS = 5
@@ -208,22 +212,56 @@ class TypedTable(dict[str, Any]):
 
 
 class Session:
-    """Typed access to the tables of one snapshot of the store, inside or outside a transaction."""
+    """Typed access to the tables of one snapshot of the store, inside or outside a transaction.
 
-    def __init__(self, tables: dict[str, Any]) -> None:
-        for name in TABLES:
-            tables.setdefault(name, {})
-        self.storage = SnapshotStorage(tables)
-        self.db = SnapshotDatabase(storage=lambda: self.storage)
-        self.pledge_table: Table = self.db.table("pledges", cache_size=0)
-        self.evidence_table: Table = self.db.table("evidence", cache_size=0)
-        self.history_table: Table = self.db.table("history", cache_size=0)
-        self.meta_table: Table = self.db.table(META, cache_size=0)
+    A session starts from the parsed file (`tables`), or, for a read whose store file the cache
+    holds, from its typed records alone (`known`): the file is then parsed only if the command
+    asks for its stored form (`read_tables`). In a write whose file the cache holds, `known`
+    gives the typed records of the tables as read, and only the records the command touched are
+    built again.
+    """
+
+    def __init__(
+        self,
+        tables: dict[str, Any] | None,
+        *,
+        known: Callable[[], dict[str, dict[int, Any]] | None] | None = None,
+        read_tables: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self._storage: SnapshotStorage | None = None
+        self._read_tables = read_tables
+        self._known = known
+        self._known_records: dict[str, dict[int, Any]] | None = None
+        self._groups: dict[str, dict[int, list[Any]]] = {}
+        if tables is not None:
+            self._attach(tables)
         self._change: int | None = None
         # Each touched record as it was before this command, for the undo journal.
         self._before: dict[tuple[str, int], JSONDict | None] = {}
         self.journal_kind = journal.KIND_CHANGE
         self.journal_reverts: tuple[int, ...] = ()
+
+    def _attach(self, tables: dict[str, Any]) -> None:
+        for name in TABLES:
+            tables.setdefault(name, {})
+        self._storage = SnapshotStorage(tables)
+        self.db = SnapshotDatabase(storage=lambda: self.storage)
+        self.pledge_table: Table = self.db.table("pledges", cache_size=0)
+        self.evidence_table: Table = self.db.table("evidence", cache_size=0)
+        self.history_table: Table = self.db.table("history", cache_size=0)
+        self.meta_table: Table = self.db.table(META, cache_size=0)
+
+    @property
+    def storage(self) -> SnapshotStorage:
+        if self._storage is None:
+            if self._read_tables is None:
+                raise StoreError("this snapshot of the store has no stored form to read")
+            self._attach(self._read_tables())
+            # The file's own typed records replace the cache's from now on (they are equal).
+            self._known = None
+            self._groups = {}
+        assert self._storage is not None
+        return self._storage
 
     @property
     def tables(self) -> dict[str, Any]:
@@ -297,45 +335,95 @@ class Session:
         return self._change
 
     # typed records (the read path) -------------------------------------------------------
+    def _known_tables(self) -> dict[str, dict[int, Any]] | None:
+        """The cache's typed records of the file as read (loaded once), or None."""
+        if self._known_records is None and self._known is not None:
+            self._known_records = self._known()
+            if self._known_records is None:
+                self._known = None
+        return self._known_records
+
     def _typed(self, name: str) -> dict[int, Any]:
         """The table's records as typed records by id, built once per snapshot of the table.
 
-        A table read from the file comes typed (`check_shape` built it); a table that a write
-        replaced is built again here, once, and kept until the next write replaces it.
+        A table read from the file comes typed (`check_shape` built it); a table the cache holds
+        comes from the cache, with the records this command touched built again from their
+        stored form; any other table (one that a write replaced) is built again here, once, and
+        kept until the next write replaces it.
         """
+        if self._storage is None:
+            known = self._known_tables()
+            if known is not None:
+                return known[name]
         table = self.tables[name]
         if not isinstance(table, TypedTable):
             load = _LOADERS[name]
-            table = TypedTable(table, {int(key): load(int(key), record) for key, record in table.items()})
+            known = self._known_tables()
+            if known is not None:
+                typed = dict(known[name])
+                for touched_table, record_id in self._before:
+                    if touched_table == name:
+                        record = table.get(str(record_id))
+                        if record is None:
+                            typed.pop(record_id, None)
+                        else:
+                            typed[record_id] = load(record_id, record)
+            else:
+                typed = {int(key): load(int(key), record) for key, record in table.items()}
+            table = TypedTable(table, typed)
             self.tables[name] = table
         return table.typed
+
+    def typed_tables(self) -> dict[str, dict[int, Any]]:
+        """Every table's typed records, as the cache keeps them."""
+        return {name: self._typed(name) for name in TABLES}
 
     def _by_pledge(self, name: str) -> dict[int, list[Any]]:
         """Evidence or history grouped by pledge id, in one pass per snapshot of the table."""
         typed = self._typed(name)
-        table = self.tables[name]
-        if table.by_pledge is None:
-            groups: dict[int, list[Any]] = {}
+        table = self.tables[name] if self._storage is not None else None
+        groups = table.by_pledge if isinstance(table, TypedTable) else self._groups.get(name)
+        if groups is None:
+            groups = {}
             for record in typed.values():
                 groups.setdefault(record.pledge_id, []).append(record)
-            table.by_pledge = groups
-        grouped: dict[int, list[Any]] = table.by_pledge
-        return grouped
+            if isinstance(table, TypedTable):
+                table.by_pledge = groups
+            else:
+                self._groups[name] = groups
+        return groups
 
     # pledges -----------------------------------------------------------------------------
     def pledges(self) -> list[Pledge]:
         return list(self._typed("pledges").values())
 
     def pledge(self, pledge_id: int) -> Pledge:
+        if self._storage is None:
+            pledges: dict[int, Pledge] = self._typed("pledges")
+            found = pledges.get(pledge_id)
+            if found is None:
+                raise NotFoundError(f"no pledge with id {pledge_id}; `tracker list` shows the ids")
+            return found
         table = self.tables["pledges"]
         if isinstance(table, TypedTable):
-            found: Pledge | None = table.typed.get(pledge_id)
-            if found is not None:
-                return found
+            typed: dict[int, Pledge] = table.typed
+            if pledge_id in typed:
+                return typed[pledge_id]
         record = table.get(str(pledge_id))
         if record is None:
             raise NotFoundError(f"no pledge with id {pledge_id}; `tracker list` shows the ids")
         return Pledge.from_dict(pledge_id, record)
+
+    def _uuids(self) -> Iterator[tuple[int, str]]:
+        """Each pledge's id and uuid, from whichever form of the pledges this session holds."""
+        if self._storage is None:
+            return ((pledge_id, pledge.uuid) for pledge_id, pledge in self._typed("pledges").items())
+        return ((int(key), record.get("uuid", "")) for key, record in self.tables["pledges"].items())
+
+    def _has_pledge(self, id_text: str) -> bool:
+        if self._storage is None:
+            return len(id_text) <= 18 and int(id_text) in self._typed("pledges")
+        return id_text in self.tables["pledges"]
 
     def resolve(self, reference: str) -> Pledge:
         """Find a pledge by its integer id or by a unique prefix (4+ characters) of its uuid."""
@@ -344,12 +432,10 @@ class Session:
         # very long digit string raises; compare the canonical text instead of converting first.
         numeric = cleaned.isascii() and cleaned.isdigit()
         id_text = cleaned.lstrip("0") or "0"
-        if numeric and id_text in self.tables["pledges"]:
+        if numeric and self._has_pledge(id_text):
             return self.pledge(int(id_text))
         if len(cleaned) >= UUID_PREFIX_MIN:
-            matches = [
-                int(key) for key, record in self.tables["pledges"].items() if record.get("uuid", "").startswith(cleaned)
-            ]
+            matches = [pledge_id for pledge_id, uuid in self._uuids() if uuid.startswith(cleaned)]
             if len(matches) == 1:
                 return self.pledge(matches[0])
             if len(matches) > 1:
@@ -371,9 +457,9 @@ class Session:
             cleaned = reference.strip()
             if not (cleaned.isascii() and cleaned.isdigit()):
                 raise
-            for record in self.tables["history"].values():
-                if record.get("pledge_id") == int(cleaned) and record.get("field") == "pledge" and record.get("old"):
-                    title = record["old"].get("pledge", {}).get("title", "")
+            for entry in self._typed("history").values():
+                if entry.pledge_id == int(cleaned) and entry.field == "pledge" and isinstance(entry.old, dict):
+                    title = entry.old.get("pledge", {}).get("title", "")
                     return int(cleaned), f"{title} (removed)"
             raise
 
@@ -486,8 +572,12 @@ class Store:
         """Parse and check the store file; a missing file is a new, empty store."""
         return self._read()[0]
 
-    def _read(self) -> tuple[dict[str, Any], list[str]]:
-        """The checked tables, brought up to the current schema, and the migrations that took."""
+    def _read(self, check: bool = True) -> tuple[dict[str, Any], list[str]]:
+        """The tables, brought up to the current schema, and the migrations that took.
+
+        `check=False` is for a file the cache holds, which was checked when the cache was made:
+        its records are not built again here, only where a command reads them.
+        """
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -502,7 +592,8 @@ class Store:
             tables = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             raise self._damaged(f"not valid JSON: {error}") from None
-        problem = check_shape(tables)
+        del raw  # the parsed tables replace the file's bytes; both at once are the peak of a read
+        problem = check_shape(tables) if check else None
         if problem:
             raise self._damaged(problem)
         version = tables[META][META_ID]["schema_version"]
@@ -516,8 +607,35 @@ class Store:
         return dict(tables), applied
 
     def snapshot(self) -> Session:
-        """The store as it is now, for reading only."""
-        return Session(self.read_tables())
+        """The store as it is now, for reading only.
+
+        When the cache holds this very file's records, they are used and the file is parsed only
+        if the command needs its stored form. Otherwise the file is read and checked, and its
+        records are kept in the cache for the next command.
+        """
+        from tracker import cache
+
+        seen = cache.stamp_of(self.path)
+        if seen is not None and cache.has_records(self.path, seen):
+            return Session(
+                None,
+                known=functools.partial(cache.load, self.path, seen),
+                read_tables=functools.partial(self._read_same, seen),
+            )
+        session = Session(self.read_tables())
+        # Only records read from a file that stayed the same file throughout are kept.
+        if seen is not None and cache.stamp_of(self.path) == seen:
+            cache.save(self.path, seen, session.typed_tables)
+        return session
+
+    def _read_same(self, seen: Stamp) -> dict[str, Any]:
+        """The tables of the file whose records a session took from the cache, if it is still that file."""
+        from tracker import cache
+
+        tables = self.read_tables()
+        if cache.stamp_of(self.path) != seen:
+            raise StoreError(f"store {self.path} was replaced while this command read it; run the command again")
+        return tables
 
     def migration_backup(self) -> Path:
         """Where the file is kept, as it was, before the first write that migrates it."""
@@ -563,11 +681,23 @@ class Store:
     @contextmanager
     def transaction(self, recorded_at: str = "") -> Iterator[Session]:
         """Lock the store, yield its tables, and write them back once if the block succeeds."""
+        from tracker import cache
+
         with self._locked():
             self._remove_stale_temp_files()
             seen = self._identity()
-            tables, migrations = self._read()
-            session = Session(tables)
+            # A file the cache holds was checked when its records were cached: it is parsed, not
+            # checked again, and its records come from the cache where the command reads them.
+            stamp = cache.stamp_of(self.path)
+            known = None
+            if stamp is not None and cache.has_records(self.path, stamp):
+                known = functools.partial(cache.load, self.path, stamp)
+            tables, migrations = self._read(check=known is None)
+            if known is not None and migrations:
+                # A store being migrated is checked in full, as it would be without a cache.
+                known = None
+                tables, migrations = self._read()
+            session = Session(tables, known=known)
             yield session
             if session.changed:
                 session.journal_change(recorded_at)
@@ -579,6 +709,9 @@ class Store:
                 if migrations:
                     self._keep_before_migration()
                 self._write(session.tables)
+                written = cache.stamp_of(self.path)
+                if written is not None:
+                    cache.save(self.path, written, session.typed_tables)
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files of a writer that was killed; only a lock holder writes, so under the lock

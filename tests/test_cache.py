@@ -1,0 +1,252 @@
+"""The cache of checked records: used only for the very file it was made from, never needed."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tracker import cache
+from tracker.store import Store, serialize
+
+TRACKER = Path(sys.executable).parent / "tracker"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TRACKER_CACHE_DIR", str(folder))
+    return folder
+
+
+def _listing(invoke: Callable[..., Any]) -> str:
+    result = invoke("list")
+    assert result.exit_code == 0, result.output
+    return str(result.stdout)
+
+
+def _seed(add: Callable[..., int], invoke: Callable[..., Any]) -> None:
+    add("Provide 150,000 more vaccine doses", "--made-on", "2021-04-07", "--target", "150000 doses")
+    add("Hold further joint drills", "--made-on", "2021-04-07", "--actor", "Pakistan")
+    assert (
+        invoke("evidence", "add", "1", "First doses arrive", "--date", "2021-06-01", "-q", "50000 doses").exit_code == 0
+    )
+
+
+def test_a_read_keeps_the_records_and_the_next_read_uses_them(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    where = cache.cache_file(isolated_store)
+    assert where is not None and where.parent == cache_dir and where.exists()
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None and cache.has_records(isolated_store, stamp)
+    session = Store(isolated_store).snapshot()
+    assert session._storage is None  # the file was not parsed
+    assert [pledge.title for pledge in session.pledges()] == [
+        "Provide 150,000 more vaccine doses",
+        "Hold further joint drills",
+    ]
+    assert _listing(invoke) == first
+    # A command that needs the stored form still gets it.
+    assert invoke("export", "json").exit_code == 0
+
+
+def test_an_edit_by_hand_of_the_same_size_is_seen_not_the_cache(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    _listing(invoke)
+    before = cache.stamp_of(isolated_store)
+    text = isolated_store.read_text()
+    isolated_store.write_text(text.replace("Hold further joint drills", "Hold further JOINT drills"))
+    assert cache.stamp_of(isolated_store) != before
+    assert "Hold further JOINT drills" in _listing(invoke)
+
+
+def test_an_edit_that_damages_the_store_is_refused_although_the_cache_holds_the_old_file(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    _listing(invoke)
+    tables = orjson.loads(isolated_store.read_bytes())
+    tables["pledges"]["2"]["status"] = "maybe"
+    isolated_store.write_bytes(serialize(tables))
+    damaged = isolated_store.read_bytes()
+    for args in (["list"], ["evidence", "add", "2", "Drills held", "--date", "2021-09-01"]):
+        result = invoke(*args)
+        assert result.exit_code == 3 and "damaged" in result.stderr
+    assert isolated_store.read_bytes() == damaged
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", b"\x80\x05K\x01.", pickle.dumps(("not", "a", "header"))],
+    ids=["empty", "garbage", "a number", "another header"],
+)
+def test_a_damaged_cache_is_ignored(
+    content: bytes, add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    where = cache.cache_file(isolated_store)
+    assert where is not None
+    where.write_bytes(content)
+    assert _listing(invoke) == first
+
+
+def test_a_cache_body_cut_short_is_ignored(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    where = cache.cache_file(isolated_store)
+    assert where is not None
+    where.write_bytes(where.read_bytes()[:-40])
+    assert _listing(invoke) == first
+
+
+class _Planted:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, ("touch planted",))
+
+
+def test_a_planted_cache_cannot_run_code(
+    add: Callable[..., int],
+    invoke: Callable[..., Any],
+    isolated_store: Path,
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None
+    where = cache.cache_file(isolated_store)
+    assert where is not None
+    with where.open("wb") as handle:
+        pickle.dump(cache._header(stamp), handle)
+        pickle.dump({"pledges": _Planted()}, handle)
+    monkeypatch.chdir(tmp_path)
+    assert _listing(invoke) == first
+    assert not (tmp_path / "planted").exists()
+
+
+def test_a_cache_from_records_of_another_shape_is_ignored(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None
+    where = cache.cache_file(isolated_store)
+    assert where is not None
+    header = list(cache._header(stamp))
+    header[2] = (("Pledge", ("id", "title")),)
+    with where.open("wb") as handle:
+        pickle.dump(tuple(header), handle)
+        pickle.dump({"pledges": {}, "evidence": {}, "history": {}}, handle)
+    assert _listing(invoke) == first
+
+
+def test_caching_can_be_turned_off(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    _seed(add, invoke)
+    _listing(invoke)
+    assert cache.cache_file(isolated_store) is None
+    assert not cache_dir.exists()
+
+
+def test_a_cache_folder_that_cannot_be_written_is_no_error(
+    add: Callable[..., int], invoke: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TRACKER_CACHE_DIR", str(blocker / "cache"))
+    _seed(add, invoke)
+    assert "vaccine" in _listing(invoke)
+
+
+def _masked(text: str) -> str:
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID", text)
+
+
+def test_commands_do_the_same_with_and_without_the_cache(
+    invoke: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same commands on two stores, one cached and one not: the same output and the same
+    stored records after every step."""
+    steps = [
+        ["add", "Provide 150,000 more vaccine doses", "--actor", "Russia", "--made-on", "2021-04-07",
+         "--deadline", "within six months", "--target", "150000 doses"],
+        ["add", "Start the pipeline", "--actor", "Pakistan", "--made-on", "2021-04-07",
+         "--condition", "the protocol is signed", "--deadline", "6 months after condition"],
+        ["evidence", "add", "1", "First doses", "--date", "2021-06-01", "-q", "50000 doses"],
+        ["evidence", "add", "2", "Protocol signed", "--date", "2021-07-01", "--meets-condition"],
+        ["evidence", "add", "1", "The rest", "--date", "2021-09-01", "-q", "100000 doses"],
+        ["edit", "2", "--title", "Start building the pipeline"],
+        ["status", "2", "stalled", "--date", "2022-03-01", "--note", "No work seen"],
+        ["rm", "1", "--yes"],
+        ["undo"],
+        ["redo"],
+        ["undo"],
+        ["report", "summary", "--as-of", "2022-06-01", "--format", "json"],
+        ["list"],
+        ["show", "1", "--json"],
+        ["log", "2"],
+        ["evidence", "list", "1"],
+    ]  # fmt: skip
+    cached, plain = tmp_path / "cached.json", tmp_path / "plain.json"
+    for step in steps:
+        outputs = []
+        for store, setting in ((cached, "on"), (plain, "off")):
+            monkeypatch.setenv("TRACKER_CACHE", setting)
+            result = invoke("--db", str(store), *step)
+            assert result.exit_code == 0, (step, result.output)
+            outputs.append(_masked(result.stdout))
+        assert outputs[0] == outputs[1], step
+        monkeypatch.setenv("TRACKER_CACHE", "off")
+        exports = [_masked(invoke("--db", str(store), "export", "json").stdout) for store in (cached, plain)]
+        assert exports[0] == exports[1], step
+
+
+def test_the_installed_command_saves_the_cache_after_it_has_answered(tmp_path: Path, cache_dir: Path) -> None:
+    store = tmp_path / "pledges.json"
+    env = {
+        "PATH": os.defpath,
+        "HOME": str(tmp_path / "home"),
+        "LANG": "C.UTF-8",
+        "TRACKER_DB": str(store),
+        "TRACKER_NOW": "2026-11-29T12:00:00",
+        "TRACKER_CACHE_DIR": str(cache_dir),
+    }
+
+    def tracker(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(TRACKER), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert tracker("add", "Hold further joint drills", "--actor", "Pakistan").returncode == 0
+    first = tracker("list")
+    assert first.returncode == 0 and "joint drills" in first.stdout
+    # The save runs in a child that outlives the command: wait for it, briefly.
+    stamp = cache.stamp_of(store)
+    assert stamp is not None
+    deadline = time.monotonic() + 20
+    while not cache.has_records(store, stamp) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache.has_records(store, stamp)
+    again = tracker("list")
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")

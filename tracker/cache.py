@@ -1,0 +1,205 @@
+"""The checked store's typed records, kept between commands so a read need not parse the file.
+
+Reading a store means parsing the whole JSON file and checking every record by building its
+typed form, and on a large store that is most of what any command costs. Once a command has
+done it, the typed records are kept in a binary file in the user's cache folder, stamped with
+what identifies the exact store file they came from: its device, inode, size, and modification
+and change times in nanoseconds. A later command whose store file still has that stamp takes the
+records from the cache (unpickling them costs a third of parsing and checking the file) and
+need not check them again: they were checked when the cache was made.
+
+Any other stamp means the cache says nothing about the file. Every write of the store replaces
+the file (a new inode and times), an edit in place changes its times, and a copied or restored
+file is a new inode, so none of them can be mistaken for the file that was cached. The cache is
+never needed for correctness: one that is missing, stale, damaged, of another tracker version, or
+that cannot be written is ignored, and the store is read as before. `TRACKER_CACHE=off` turns it
+off; `TRACKER_CACHE_DIR` moves it.
+
+Saving the cache costs about as much as reading the store once, so a command does not make its
+user wait for it: the console entry point defers saves (`defer_saves`) and runs them in a forked
+child after the command has finished (`run_deferred`). Library callers save at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from tracker import __version__
+
+Stamp = tuple[int, int, int, int, int]
+Records = dict[str, dict[int, Any]]
+_FORMAT = 1
+
+
+@functools.cache
+def _classes() -> dict[tuple[str, str], Any]:
+    """What a cache file may build when loaded, and nothing else: a damaged or planted file
+    cannot make unpickling call anything beyond these constructors."""
+    from datetime import date
+
+    from tracker.dates import Deadline
+    from tracker.model import Category, Condition, Evidence, HistoryEntry, Pledge, Quantity, Source, Stance, Status
+
+    kinds = (Pledge, Evidence, HistoryEntry, Source, Quantity, Condition, Deadline, Status, Category, Stance, date)
+    return {(kind.__module__, kind.__qualname__): kind for kind in kinds}
+
+
+@functools.cache
+def _header(stamp: Stamp) -> tuple[Any, ...]:
+    # The fields of every record type are part of the header: a cache written by a tracker whose
+    # records had other fields is ignored, whatever its version says.
+    layout = tuple((name, kind._fields) for (_, name), kind in sorted(_classes().items()) if hasattr(kind, "_fields"))
+    return (_FORMAT, __version__, layout, stamp)
+
+
+_deferred: list[Callable[[], None]] | None = None
+
+
+def stamp_of(path: Path) -> Stamp | None:
+    """What identifies this very file (None: no such file, or it cannot be looked at)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def cache_file(store: Path) -> Path | None:
+    """Where the cache of the store at `store` lives (None: caching is off)."""
+    if os.environ.get("TRACKER_CACHE", "").strip().lower() in ("0", "off", "no", "false"):
+        return None
+    folder = os.environ.get("TRACKER_CACHE_DIR")
+    if folder:
+        base = Path(folder)
+    else:
+        from platformdirs import user_cache_path
+
+        base = user_cache_path("tracker", appauthor=False)
+    name = hashlib.sha256(os.fsencode(os.path.abspath(store))).hexdigest()[:32]
+    return base / f"{name}.records"
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _classes()[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a record type") from None
+
+
+def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
+    """The cache file, positioned after its header, if the header is for this very store file."""
+    where = cache_file(store)
+    if where is None:
+        return None
+    try:
+        handle = open(where, "rb")  # noqa: SIM115 (closed by the caller, or here on a mismatch)
+    except OSError:
+        return None
+    try:
+        if _Unpickler(handle).load() == _header(stamp):
+            return handle
+    except Exception:  # any damage to the file means only that there is no cache
+        pass
+    handle.close()
+    return None
+
+
+def has_records(store: Path, stamp: Stamp) -> bool:
+    """Whether the cache holds the records of this very store file (its header only is read)."""
+    handle = _open_matching(store, stamp)
+    if handle is None:
+        return False
+    handle.close()
+    return True
+
+
+def load(store: Path, stamp: Stamp) -> Records | None:
+    """The typed records of this very store file, or None when the cache does not hold them."""
+    handle = _open_matching(store, stamp)
+    if handle is None:
+        return None
+    with handle:
+        try:
+            records = _Unpickler(io.BytesIO(handle.read())).load()
+        except Exception:  # a damaged body is a missing cache, never an error
+            return None
+    if not isinstance(records, dict):
+        return None
+    return records
+
+
+def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
+    """Keep `records()` as the records of the store file with `stamp`; now, or after the command
+    when saves are deferred. Failing to save is not an error: the next command reads the file."""
+    if cache_file(store) is None:
+        return
+    if _deferred is not None:
+        _deferred.append(lambda: _write(store, stamp, records()))
+    else:
+        _write(store, stamp, records())
+
+
+def _write(store: Path, stamp: Stamp, records: Records) -> None:
+    where = cache_file(store)
+    if where is None:
+        return
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temp_name = tempfile.mkstemp(prefix=f".{where.name}.", suffix=".tmp", dir=where.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(records, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        # Readers open the cache by name: the rename gives them the old file or the new one whole.
+        os.replace(temp_name, where)
+    except (OSError, pickle.PicklingError, RecursionError):
+        Path(temp_name).unlink(missing_ok=True)
+
+
+def defer_saves() -> None:
+    """Queue saves until `run_deferred`, instead of making the command wait for them."""
+    global _deferred
+    _deferred = []
+
+
+def run_deferred() -> None:
+    """Run the queued saves in a forked child, so the command's process can end now.
+
+    The child detaches from the terminal's output first: a reader of a pipe (`tracker list |
+    head`) sees the end of the output when the command ends, not when the save does. Where
+    there is no fork, the saves run here.
+    """
+    global _deferred
+    pending, _deferred = _deferred or [], None
+    if not pending:
+        return
+    if not hasattr(os, "fork"):
+        for job in pending:
+            job()
+        return
+    try:
+        child = os.fork()
+    except OSError:
+        return
+    if child != 0:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(devnull, stream)
+        os.setsid()
+        for job in pending:
+            job()
+    finally:
+        os._exit(0)
