@@ -28,9 +28,13 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
         "floor 2",
         "tracker --version",
         "tracker report summary",
+        "tracker list (no cache)",
         "tracker add",
+        "tracker add (no cache)",
+        "tracker add: cache saved in the background",
         "tracker evidence add",
         "tracker import (whole store)",
+        "tracker import (whole store): cache saved in the background",
     ):
         assert row in text
     assert "failed" not in text, text

@@ -135,10 +135,17 @@ def test_no_deadline_is_not_due_soon() -> None:
 # stale ----------------------------------------------------------------------------------------
 
 
-def test_last_activity_is_the_latest_evidence_or_made_on() -> None:
-    assert rules.last_activity(pledge(), []) == MADE_ON
+def state(the_pledge: Pledge, items: list[Evidence], as_of: date) -> rules.PledgeState:
+    found = rules.state_as_of(the_pledge, [], items, as_of)
+    assert found is not None
+    return found
+
+
+def test_last_activity_is_the_latest_evidence_known_or_made_on() -> None:
+    assert state(pledge(), [], date(2030, 1, 1)).last_activity == MADE_ON
     items = [evidence(1, date(2021, 6, 1)), evidence(2, date(2022, 1, 1)), evidence(3, date(2021, 9, 1))]
-    assert rules.last_activity(pledge(), items) == date(2022, 1, 1)
+    assert state(pledge(), items, date(2030, 1, 1)).last_activity == date(2022, 1, 1)
+    assert state(pledge(), items, date(2021, 12, 31)).last_activity == date(2021, 9, 1)
 
 
 @pytest.mark.parametrize(
@@ -152,14 +159,14 @@ def test_last_activity_is_the_latest_evidence_or_made_on() -> None:
 )
 def test_stale_after_180_days_without_evidence(items: list[Evidence], as_of: date, stale: bool) -> None:
     assert rules.DEFAULT_STALE_DAYS == 180
-    assert rules.is_stale(pledge(), items, as_of) is stale
+    assert rules.is_stale(state(pledge(), items, as_of)) is stale
 
 
 def test_stale_days_can_be_chosen_and_closed_pledges_are_never_stale() -> None:
-    assert rules.is_stale(pledge(), [], date(2021, 4, 18), stale_days=10)
-    assert not rules.is_stale(pledge(), [], date(2021, 4, 17), stale_days=10)
-    assert not rules.is_stale(pledge(status=Status.FULFILLED), [], date(2030, 1, 1))
-    assert rules.is_stale(pledge(status=Status.CONDITIONAL), [], date(2030, 1, 1))
+    assert rules.is_stale(state(pledge(), [], date(2021, 4, 18)), stale_days=10)
+    assert not rules.is_stale(state(pledge(), [], date(2021, 4, 17)), stale_days=10)
+    assert not rules.is_stale(state(pledge(status=Status.FULFILLED), [], date(2030, 1, 1)))
+    assert rules.is_stale(state(pledge(status=Status.CONDITIONAL), [], date(2030, 1, 1)))
 
 
 # progress -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ way in and give the rest of the library typed access on the way out.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -124,6 +125,7 @@ def names(values: list[str] | tuple[str, ...] | None, what: str, *, required: bo
 SCALE_WORDS = frozenset({"mn", "bn", "thousand", "million", "billion", "trillion"})
 
 
+@functools.lru_cache(maxsize=1024)
 def unit_key(unit: str) -> str:
     """Units compare by what they name: "Doses", "dose" and "jabs" add up, as do "EUR" and
     "euros"; a unit we have no name for compares without case or a plural 's'."""

@@ -124,10 +124,11 @@ class Report:
 
 def status_changed_on(state: rules.PledgeState, history: Sequence[HistoryEntry]) -> date:
     """The day the pledge took its status as of the state's date (its made_on if it never changed)."""
+    status, as_of = state.pledge.status, state.as_of  # a status is a str, equal to its stored value
     changed = [
         entry.effective_on
         for entry in history
-        if entry.field == "status" and entry.effective_on <= state.as_of and entry.new == state.pledge.status.value
+        if entry.field == "status" and entry.effective_on <= as_of and entry.new == status
     ]
     return max(changed, default=state.pledge.made_on)
 
@@ -200,8 +201,8 @@ def build_report(records: Records, kind: ReportKind, options: ReportOptions) -> 
     ]
     fulfilled.sort(key=lambda state: (status_since[state.pledge.id], state.pledge.id))
     stale = sorted(
-        (state for state in states if rules.is_stale(state.pledge, state.evidence, as_of, options.stale_days)),
-        key=lambda state: (rules.last_activity(state.pledge, state.evidence), state.pledge.id),
+        (state for state in states if rules.is_stale(state, options.stale_days)),
+        key=lambda state: (state.last_activity, state.pledge.id),
     )
     return Report(
         kind=kind,

@@ -7,8 +7,9 @@ the same store and the same as-of date always give the same answer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
+from typing import NamedTuple
 
 from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge, Quantity, Stance, Status, unit_key
 
@@ -16,6 +17,7 @@ DEFAULT_DUE_WINDOW = 30
 DEFAULT_STALE_DAYS = 180
 # Fields whose history entries hold a whole-record snapshot rather than a field's value.
 RECORD_FIELDS = frozenset({"pledge"})
+_by_day_then_id = attrgetter("observed_on", "id")
 
 
 def current_evidence(evidence: Iterable[Evidence], as_of: date) -> list[Evidence]:
@@ -45,7 +47,7 @@ def date_target_reached(target: Quantity, evidence: Sequence[Evidence]) -> date 
     """The day the running total of supporting quantities first reached the target."""
     key = unit_key(target.unit)
     total = 0.0
-    for item in sorted(evidence, key=lambda each: (each.observed_on, each.id)):
+    for item in sorted(evidence, key=_by_day_then_id):
         if item.stance is Stance.SUPPORTS and item.quantity is not None and unit_key(item.quantity.unit) == key:
             total += item.quantity.value
             if total >= target.value:
@@ -64,7 +66,7 @@ def replay(pledge: Pledge, history: Sequence[HistoryEntry], as_of: date) -> Pled
     if not later:
         return pledge
     record: JSONDict = pledge.to_dict()
-    for entry in sorted(later, key=lambda each: (each.effective_on, each.id), reverse=True):
+    for entry in sorted(later, key=attrgetter("effective_on", "id"), reverse=True):
         if entry.field in record:
             record[entry.field] = entry.old
     return Pledge.from_dict(pledge.id, record)
@@ -97,13 +99,8 @@ def is_due_soon(pledge: Pledge, as_of: date, window: int = DEFAULT_DUE_WINDOW) -
     )
 
 
-def last_activity(pledge: Pledge, evidence: Sequence[Evidence]) -> date:
-    """The day of the latest evidence, or the day the pledge was made when there is none."""
-    return max((item.observed_on for item in evidence), default=pledge.made_on)
-
-
-def is_stale(pledge: Pledge, evidence: Sequence[Evidence], as_of: date, stale_days: int = DEFAULT_STALE_DAYS) -> bool:
-    return pledge.status.is_open and (as_of - last_activity(pledge, evidence)).days > stale_days
+def is_stale(state: PledgeState, stale_days: int = DEFAULT_STALE_DAYS) -> bool:
+    return state.pledge.status.is_open and (state.as_of - state.last_activity).days > stale_days
 
 
 def compliance_score(pledge: Pledge, as_of: date) -> int | None:
@@ -120,9 +117,9 @@ def compliance_score(pledge: Pledge, as_of: date) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class PledgeState:
-    """A pledge as it stood on `as_of`, with the evidence known by then and its derived facts."""
+class PledgeState(NamedTuple):
+    """A pledge as it stood on `as_of`, with the evidence known by then (oldest first) and its
+    derived facts."""
 
     pledge: Pledge
     evidence: tuple[Evidence, ...]
@@ -134,6 +131,11 @@ class PledgeState:
     def last_evidence(self) -> Evidence | None:
         return self.evidence[-1] if self.evidence else None
 
+    @property
+    def last_activity(self) -> date:
+        """The day of the latest evidence known, or the day the pledge was made when there is none."""
+        return self.evidence[-1].observed_on if self.evidence else self.pledge.made_on
+
 
 def state_as_of(
     pledge: Pledge, history: Sequence[HistoryEntry], evidence: Sequence[Evidence], as_of: date
@@ -141,7 +143,7 @@ def state_as_of(
     replayed = replay(pledge, history, as_of)
     if replayed is None:
         return None
-    known = sorted(current_evidence(evidence, as_of), key=lambda item: (item.observed_on, item.id))
+    known = sorted(current_evidence(evidence, as_of), key=_by_day_then_id)
     return PledgeState(
         pledge=replayed,
         evidence=tuple(known),

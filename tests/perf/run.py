@@ -9,6 +9,18 @@ and reports the median wall time, the ratios against the baselines timed in the 
 the peak memory (max RSS) of the process. Writes run on a fresh copy of the store each time.
 No wall-clock limits are asserted anywhere: this is a measurement, not a test.
 
+For each store, tracker keeps the checked records of the file it last read or wrote in a cache
+(in `TRACKER_CACHE_DIR`, here a folder inside each size's work folder). Commands that read or
+write the store are timed twice (`import`, into an empty store, only once):
+- "<command>": the cache holds the store file (it is filled before timing, untimed, by a library
+  call that saves at once). This is every command after the first on an unchanged file.
+- "<command> (no cache)": with `TRACKER_CACHE=off`, so the file is parsed and checked. This is
+  what the first command after another program changed the file costs.
+After a write (and `import`), the installed command saves the cache for the new file in a forked
+child once it has answered. The benchmark waits for that save after each timed run, untimed, so
+it does not overlap the next run, and reports how long after the command ended the cache held
+the new file ("<command>: cache saved in the background"). The user does not wait for it.
+
 Baselines timed in the same run:
 - `python -c pass`
 - floor 1: a minimal typer app with one trivial command (what any typer CLI costs to start)
@@ -32,9 +44,11 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 try:
     import orjson
@@ -467,7 +481,16 @@ def _drain(stream: Any, sink: list[bytes]) -> None:
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
-def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, int, bytes, bytes]:
+class Run(NamedTuple):
+    elapsed: float  # wall time, seconds
+    rss_kib: int
+    code: int
+    out: bytes
+    err: bytes
+    ended: float  # time.perf_counter() when the process had ended
+
+
+def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
     """Run one fresh process with stdout and stderr piped; its wall time, max RSS (KiB), exit code.
 
     Max RSS comes from `/usr/bin/time -f %M` when present (a tiny parent, so the figure is the
@@ -492,7 +515,7 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, in
     for reader in readers:
         reader.start()
     _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
+    ended = time.perf_counter()
     proc.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
@@ -505,12 +528,15 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, in
         # `time` writes "Command exited with non-zero status N" before the figure on failure
         if text and text[-1].strip().isdigit():
             rss = int(text[-1].strip())
-    return elapsed, rss, proc.returncode, b"".join(out), b"".join(err)
+    return Run(ended - start, rss, proc.returncode, b"".join(out), b"".join(err), ended)
 
 
 class Result:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, background: bool = False) -> None:
         self.name = name
+        # Background work (a cache save after the command ended): its times are how long after
+        # the command ended it finished; no process of its own is timed, so it has no max RSS.
+        self.background = background
         self.times: list[float] = []
         self.rss_kib = 0
         self.failed: str | None = None
@@ -519,6 +545,19 @@ class Result:
     def median(self) -> float | None:
         return statistics.median(self.times) if self.times and not self.failed else None
 
+    def fail(self, why: str) -> None:
+        self.failed = why
+        print(f"  ! {self.name}: {why}", file=sys.stderr)
+
+    def show(self) -> None:
+        shown = f"{self.median * 1000:8.1f} ms" if self.median is not None else "  failed"
+        memory = "" if self.background else f"   max RSS {self.rss_kib / 1024:7.1f} MiB"
+        print(f"  {self.name:<50} {shown}{memory}", flush=True)
+
+
+class SetupError(Exception):
+    """An untimed step around a timed run did not do what the measurement needs."""
+
 
 def measure(
     name: str,
@@ -526,23 +565,102 @@ def measure(
     env: dict[str, str],
     cwd: Path,
     runs: int,
-    prepare: Any = None,
+    prepare: Callable[[], None] | None = None,
     ok_codes: tuple[int, ...] = (0,),
+    after: Callable[[Run], None] | None = None,
 ) -> Result:
+    """Time `argv` `runs` times; `prepare` runs (untimed) before each run, `after` after each."""
     result = Result(name)
     for _ in range(runs):
-        if prepare is not None:
-            prepare()
-        elapsed, rss, code, _out, err = run_once(argv, env, cwd)
-        if code not in ok_codes:
-            result.failed = f"exit {code}: {err.decode(errors='replace').strip().splitlines()[-1:] or ''}"
-            print(f"  ! {name}: {result.failed}", file=sys.stderr)
+        try:
+            if prepare is not None:
+                prepare()
+        except SetupError as error:
+            result.fail(f"before the run: {error}")
             break
-        result.times.append(elapsed)
-        result.rss_kib = max(result.rss_kib, rss)
-    shown = f"{result.median * 1000:8.1f} ms" if result.median is not None else "  failed"
-    print(f"  {name:<34} {shown}   max RSS {result.rss_kib / 1024:7.1f} MiB", flush=True)
+        run = run_once(argv, env, cwd)
+        if run.code not in ok_codes:
+            result.fail(f"exit {run.code}: {run.err.decode(errors='replace').strip().splitlines()[-1:] or ''}")
+            break
+        result.times.append(run.elapsed)
+        result.rss_kib = max(result.rss_kib, run.rss_kib)
+        if after is not None:
+            after(run)
+    result.show()
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# The read cache
+# --------------------------------------------------------------------------------------------
+CACHE_VARIABLES = ("TRACKER_CACHE", "TRACKER_CACHE_DIR")
+NO_CACHE = " (no cache)"
+BACKGROUND_SAVE = ": cache saved in the background"
+SAVE_POLL_SECONDS = 0.02
+SAVE_TIMEOUT_SECONDS = 120.0
+# A library call saves the cache at once, where the installed command leaves it to a forked child.
+PRIME = "import sys; from pathlib import Path; from tracker.store import Store; Store(Path(sys.argv[1])).snapshot()"
+
+
+@contextmanager
+def cache_settings(env: Mapping[str, str]) -> Iterator[None]:
+    """This process's cache settings as `env` has them, for `tracker.cache` calls made here."""
+    saved = {name: os.environ.get(name) for name in CACHE_VARIABLES}
+    try:
+        for name in CACHE_VARIABLES:
+            if name in env:
+                os.environ[name] = env[name]
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def cache_holds(store: Path, env: Mapping[str, str]) -> bool:
+    """Whether the cache `env` points tracker at holds this very store file, as it is now."""
+    from tracker import cache
+
+    with cache_settings(env):
+        stamp = cache.stamp_of(store)
+        return stamp is not None and cache.has_records(store, stamp)
+
+
+def prime_cache(store: Path, env: dict[str, str], cwd: Path) -> None:
+    """Fill the cache with the store file's records (untimed), and check that it holds them."""
+    run = run_once([sys.executable, "-c", PRIME, str(store)], env, cwd)
+    if run.code != 0:
+        raise SetupError(f"priming the cache: exit {run.code}: {run.err.decode(errors='replace')[-200:]}")
+    if not cache_holds(store, env):
+        raise SetupError(f"the cache does not hold {store.name} after priming it")
+
+
+class BackgroundSave:
+    """After each timed write: wait, untimed, until the cache holds the file it wrote.
+
+    The command saves the cache in a forked child after it has answered; waiting keeps that save
+    out of the next timed run. How long after the command ended the cache held the file (to
+    within the polling interval) goes into `result`.
+    """
+
+    def __init__(self, command: str, store: Path, env: dict[str, str]) -> None:
+        self.result = Result(command + BACKGROUND_SAVE, background=True)
+        self.store = store
+        self.env = env
+
+    def __call__(self, run: Run) -> None:
+        deadline = run.ended + SAVE_TIMEOUT_SECONDS
+        while not cache_holds(self.store, self.env):
+            if time.perf_counter() > deadline:
+                if not self.result.failed:
+                    self.result.fail(f"the cache did not hold the written file {SAVE_TIMEOUT_SECONDS:.0f} s later")
+                return
+            time.sleep(SAVE_POLL_SECONDS)
+        self.result.times.append(time.perf_counter() - run.ended)
 
 
 # --------------------------------------------------------------------------------------------
@@ -659,9 +777,19 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
 
     env = dict(os.environ)
     env.pop("TRACKER_DB", None)
+    env.pop("TRACKER_CACHE", None)  # the cache is on, as installed, except in the "(no cache)" rows
     # Time the tool as installed: reading compiled bytecode, not compiling every module per run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update({"NO_COLOR": "1", "COLUMNS": "120", "LC_ALL": env.get("LC_ALL", "C.UTF-8"), "HOME": str(folder)})
+    env.update(
+        {
+            "NO_COLOR": "1",
+            "COLUMNS": "120",
+            "LC_ALL": env.get("LC_ALL", "C.UTF-8"),
+            "HOME": str(folder),
+            "TRACKER_CACHE_DIR": str(folder / "cache"),
+        }
+    )
+    no_cache_env = dict(env, TRACKER_CACHE="off")
     tracker = tracker_command()
 
     store = folder / "store.json"  # read commands use this one; writes get a fresh copy each run
@@ -678,6 +806,14 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
             leftover.unlink(missing_ok=True)
         shutil.copyfile(master, write_copy)
 
+    def fresh_cached_copy() -> None:
+        fresh_copy()
+        prime_cache(write_copy, env, folder)
+
+    def store_cached() -> None:
+        if not cache_holds(store, env):
+            raise SetupError("the cache no longer holds the store file")
+
     imported = folder / "imported.json"
 
     def fresh_empty() -> None:
@@ -688,12 +824,13 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
         ):
             leftover.unlink(missing_ok=True)
 
-    # The whole store as a JSON export (untimed), for `import`.
+    # The whole store as a JSON export (untimed), for `import`; without the cache, so that no
+    # background save runs while the baselines are timed.
     export_file = folder / "export.json"
-    _, _, code, out, err = run_once([*tracker, "--db", str(store), "export", "json"], env, folder)
-    if code != 0:
-        raise SystemExit(f"tracker export json failed on the generated store: {err.decode(errors='replace')}")
-    export_file.write_bytes(out)
+    exported = run_once([*tracker, "--db", str(store), "export", "json"], no_cache_env, folder)
+    if exported.code != 0:
+        raise SystemExit(f"tracker export json failed on the generated store: {exported.err.decode(errors='replace')}")
+    export_file.write_bytes(exported.out)
 
     show_id = str(max(1, n // 2))
     py = sys.executable
@@ -705,16 +842,33 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
     baselines["parse floor"] = measure(
         "floor 2: typer + orjson parse", [py, str(floors["parse"]), str(store)], env, folder, runs
     )
-    commands: list[tuple[str, list[str], Any]] = [
-        ("--version", [*tracker, "--version"], None),
-        ("--help", [*tracker, "--help"], None),
-        ("list (empty store)", [*tracker, "--db", str(empty), "list"], None),
-        ("list", [*tracker, *db, "list"], None),
-        ("list --overdue", [*tracker, *db, "list", "--overdue"], None),
-        (f"show {show_id}", [*tracker, *db, "show", show_id], None),
-        ("report summary", [*tracker, *db, "report", "summary"], None),
-        ("report overdue", [*tracker, *db, "report", "overdue"], None),
-        ("export markdown", [*tracker, *db, "export", "markdown"], None),
+    for name, argv in (
+        ("--version", [*tracker, "--version"]),
+        ("--help", [*tracker, "--help"]),
+        ("list (empty store)", [*tracker, "--db", str(empty), "list"]),
+    ):
+        results.append(measure(name, argv, env, folder, runs))
+
+    # Reads: with the cache holding the store file (filled once here, untimed), and without it.
+    try:
+        prime_cache(store, env, folder)
+    except SetupError as error:
+        raise SystemExit(f"cannot fill the cache for the generated store: {error}") from None
+    reads: list[tuple[str, list[str]]] = [
+        ("list", [*tracker, *db, "list"]),
+        ("list --overdue", [*tracker, *db, "list", "--overdue"]),
+        (f"show {show_id}", [*tracker, *db, "show", show_id]),
+        ("report summary", [*tracker, *db, "report", "summary"]),
+        ("report overdue", [*tracker, *db, "report", "overdue"]),
+        ("export markdown", [*tracker, *db, "export", "markdown"]),
+    ]
+    for name, argv in reads:
+        results.append(measure(name, argv, env, folder, runs, store_cached))
+        results.append(measure(name + NO_CACHE, argv, no_cache_env, folder, runs))
+
+    # Writes, each on a fresh copy of the store: with the cache holding the copy (filled before
+    # each run, untimed), then the cache the command saves afterwards, then without the cache.
+    writes: list[tuple[str, list[str]]] = [
         (
             "add",
             [
@@ -744,7 +898,6 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
                 "--text",
                 "We will deliver the doses before the end of the third quarter of next year.",
             ],
-            fresh_copy,
         ),
         (
             "evidence add",
@@ -763,12 +916,23 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
                 "--stance",
                 "supports",
             ],
-            fresh_copy,
         ),
-        ("import (whole store)", [*tracker, "--db", str(imported), "import", str(export_file)], fresh_empty),
     ]
-    for name, argv, prepare in commands:
-        results.append(measure(name, argv, env, folder, runs, prepare))
+    for name, argv in writes:
+        saved = BackgroundSave(name, write_copy, env)
+        results.append(measure(name, argv, env, folder, runs, fresh_cached_copy, after=saved))
+        saved.result.show()
+        results.append(saved.result)
+        results.append(measure(name + NO_CACHE, argv, no_cache_env, folder, runs, fresh_copy))
+
+    # Import into an empty store: there is nothing to cache beforehand, but the command saves the
+    # cache for the store it wrote.
+    name = "import (whole store)"
+    saved = BackgroundSave(name, imported, env)
+    argv = [*tracker, "--db", str(imported), "import", str(export_file)]
+    results.append(measure(name, argv, env, folder, runs, fresh_empty, after=saved))
+    saved.result.show()
+    results.append(saved.result)
 
     task_results: dict[str, Result] = {}
     task_note = None
@@ -885,6 +1049,23 @@ def render(
         "the store each time. Ratios are against baselines timed in the same run: `python -c pass`, "
         "floor 1 (a minimal typer app), floor 2 (the same app parsing the store with orjson) and, "
         "where paired, Taskwarrior on the same pledges. Max RSS is the process's peak resident memory.",
+        "",
+        "For each store, tracker keeps the checked records of the file it last read or wrote in a cache, "
+        "stamped with that file's identity (device, inode, size, modification and change times); a later "
+        "command on the same file loads them instead of parsing and checking the file. A plain row is timed "
+        "with the cache holding the file, filled beforehand and not timed (for a write, before each run, for "
+        "its fresh copy): this is every command after the first on a file that nothing else has changed. "
+        "A row marked (no cache) is the same command with `TRACKER_CACHE=off`, which parses and checks the "
+        "whole file: this is what the first command costs after another program changed the file (with the "
+        "cache on, that command also forks the process that saves the cache; the fork is not in these "
+        "figures).",
+        "",
+        "A command that read or wrote a file the cache does not hold saves the cache for that file in a "
+        "forked process once it has answered, so the user does not wait for the save. For the writes (add, "
+        "evidence add, import), the rows named cache saved in the background (not waited for) give the "
+        "median time from the end of the command until the cache held the file it wrote, to within the "
+        f"{SAVE_POLL_SECONDS * 1000:.0f} ms polling interval; the benchmark waits for it, untimed, before "
+        "the next run. These rows have no ratios and no max RSS of their own.",
     ]
     for size in sizes:
         counts = size["counts"]
@@ -914,7 +1095,14 @@ def render(
                 ("floor 2: typer + orjson parse", b["parse floor"]),
             )
         ]
-        rows += [(f"tracker {r.name}", r, TASK_PAIR.get(r.name, "")) for r in size["results"]]
+        rows += [
+            (
+                f"tracker {r.name} (not waited for)" if r.background else f"tracker {r.name}",
+                r,
+                "" if r.background else TASK_PAIR.get(r.name.removesuffix(NO_CACHE), ""),
+            )
+            for r in size["results"]
+        ]
         rows += [(name, r, "") for name, r in size["task"].items()]
         for label, r, pair in rows:
             med = r.median
@@ -923,6 +1111,9 @@ def render(
                 task_ratio += f" ({pair})"
             rss_ratio = f"{r.rss_kib * 1024 / size['store_bytes']:.1f}x" if size["store_bytes"] else "–"
             cell = ms(med) if not r.failed else f"failed ({r.failed[:60]})"
+            if r.background:  # not a process of its own: nothing to compare, no memory of its own
+                lines.append(f"| {label} | {cell} | – | – | – | – | – | – |")
+                continue
             lines.append(
                 f"| {label} | {cell} | {ratio(med, b['python -c pass'])} | {ratio(med, b['typer floor'])} | "
                 f"{ratio(med, b['parse floor'])} | {task_ratio} | {mib(r.rss_kib)} | {rss_ratio} |"
@@ -997,7 +1188,8 @@ def validate(work: Path, n: int) -> None:
     """A small generated store must load: `tracker list` (which checks every record) exits 0."""
     path = work / "validate.json"
     path.write_bytes(dump_store(generate_tables(n)))
-    env = dict(os.environ, NO_COLOR="1", HOME=str(work))
+    # Without the cache: both commands read and check the file itself.
+    env = dict(os.environ, NO_COLOR="1", HOME=str(work), TRACKER_CACHE="off")
     for args in (["list"], ["report", "summary"]):
         proc = subprocess.run([*tracker_command(), "--db", str(path), *args], capture_output=True, env=env, check=False)
         if proc.returncode != 0:
