@@ -81,7 +81,7 @@ def test_an_edit_that_damages_the_store_is_refused_although_the_cache_holds_the_
     _listing(invoke)
     tables = orjson.loads(isolated_store.read_bytes())
     tables["pledges"]["2"]["status"] = "maybe"
-    isolated_store.write_bytes(serialize(tables))
+    isolated_store.write_bytes(b"".join(serialize(tables)))
     damaged = isolated_store.read_bytes()
     for args in (["list"], ["evidence", "add", "2", "Drills held", "--date", "2021-09-01"]):
         result = invoke(*args)

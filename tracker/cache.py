@@ -23,11 +23,7 @@ child after the command has finished (`run_deferred`). Library callers save at o
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
 import os
-import pickle
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -83,16 +79,25 @@ def cache_file(store: Path) -> Path | None:
         from platformdirs import user_cache_path
 
         base = user_cache_path("tracker", appauthor=False)
+    import hashlib
+
     name = hashlib.sha256(os.fsencode(os.path.abspath(store))).hexdigest()[:32]
     return base / f"{name}.records"
 
 
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _classes()[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"{module}.{name} is not a record type") from None
+@functools.cache
+def _unpickler() -> Any:
+    """An unpickler that builds only the record types (pickle is imported when a cache is used)."""
+    import pickle
+
+    class RecordUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            try:
+                return _classes()[(module, name)]
+            except KeyError:
+                raise pickle.UnpicklingError(f"{module}.{name} is not a record type") from None
+
+    return RecordUnpickler
 
 
 def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
@@ -105,7 +110,7 @@ def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
     except OSError:
         return None
     try:
-        if _Unpickler(handle).load() == _header(stamp):
+        if _unpickler()(handle).load() == _header(stamp):
             return handle
     except Exception:  # any damage to the file means only that there is no cache
         pass
@@ -127,9 +132,11 @@ def load(store: Path, stamp: Stamp) -> Records | None:
     handle = _open_matching(store, stamp)
     if handle is None:
         return None
+    import io
+
     with handle:
         try:
-            records = _Unpickler(io.BytesIO(handle.read())).load()
+            records = _unpickler()(io.BytesIO(handle.read())).load()
         except Exception:  # a damaged body is a missing cache, never an error
             return None
     if not isinstance(records, dict):
@@ -149,6 +156,9 @@ def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
 
 
 def _write(store: Path, stamp: Stamp, records: Records) -> None:
+    import pickle
+    import tempfile
+
     where = cache_file(store)
     if where is None:
         return

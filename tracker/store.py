@@ -766,7 +766,7 @@ class Store:
     def _write(self, tables: dict[str, Any]) -> None:
         self._write_payload(serialize(tables))
 
-    def _write_payload(self, payload: bytes, keep_backup: bool = True) -> None:
+    def _write_payload(self, payload: tuple[bytes, ...], keep_backup: bool = True) -> None:
         directory = self.path.parent
         try:
             descriptor, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
@@ -777,7 +777,8 @@ class Store:
         temp = Path(temp_name)
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(payload)
+                for part in payload:
+                    handle.write(part)
                 handle.flush()
                 os.fsync(handle.fileno())
             if self.path.exists():
@@ -816,9 +817,10 @@ class Store:
         os.replace(staged, self.backup)
 
 
-def serialize(tables: dict[str, Any]) -> bytes:
-    """The store file's bytes: sorted keys and a two-space indent, so it diffs well."""
-    return orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+def serialize(tables: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The store file's bytes, sorted keys and a two-space indent so it diffs well, in the two
+    parts it is written in: joining them would copy the whole file once more."""
+    return orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS), b"\n"
 
 
 def _umask() -> int:
