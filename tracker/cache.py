@@ -150,9 +150,19 @@ def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
     if cache_file(store) is None:
         return
     if _deferred is not None:
-        _deferred.append(lambda: _write(store, stamp, records()))
+        _deferred.append(lambda: _write_if_current(store, stamp, records))
     else:
-        _write(store, stamp, records())
+        _write_if_current(store, stamp, records)
+
+
+def _write_if_current(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
+    """Save unless the store file has changed since: a cache of a file that is gone is work for
+    nothing (a script writing many times in a row would pile up such saves)."""
+    if stamp_of(store) != stamp:
+        return
+    built = records()
+    if stamp_of(store) == stamp:
+        _write(store, stamp, built)
 
 
 def _write(store: Path, stamp: Stamp, records: Records) -> None:
