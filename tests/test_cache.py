@@ -250,3 +250,22 @@ def test_the_installed_command_saves_the_cache_after_it_has_answered(tmp_path: P
     assert cache.has_records(store, stamp)
     again = tracker("list")
     assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
+
+
+def test_a_save_prunes_caches_unused_for_a_month_and_abandoned_temp_files(
+    add: Callable[..., int], invoke: Callable[..., Any], cache_dir: Path
+) -> None:
+    cache_dir.mkdir()
+    month_ago = time.time() - cache.UNUSED_FOR - 3600
+    hour_ago = time.time() - cache.ABANDONED_AFTER - 60
+    old, recent = cache_dir / ("0" * 32 + ".records"), cache_dir / ("1" * 32 + ".records")
+    killed, running = cache_dir / ".x.records.abc.tmp", cache_dir / ".y.records.def.tmp"
+    unrelated = cache_dir / "notes.txt"
+    for path in (old, recent, killed, running, unrelated):
+        path.write_bytes(b"x")
+    for path, moment in ((old, month_ago), (killed, hour_ago), (unrelated, month_ago)):
+        os.utime(path, (moment, moment))
+    _seed(add, invoke)
+    _listing(invoke)
+    left = {path.name for path in cache_dir.iterdir() if path in (old, recent, killed, running, unrelated)}
+    assert left == {running.name, recent.name, unrelated.name}

@@ -185,6 +185,34 @@ def _write(store: Path, stamp: Stamp, records: Records) -> None:
         os.replace(temp_name, where)
     except (OSError, pickle.PicklingError, RecursionError):
         Path(temp_name).unlink(missing_ok=True)
+    _prune(where.parent)
+
+
+UNUSED_FOR = 30 * 24 * 3600
+ABANDONED_AFTER = 3600
+
+
+def _prune(folder: Path) -> None:
+    """Remove the caches of stores not read for a month, and temp files of saves that were
+    killed, so the cache folder does not grow with every store ever opened."""
+    import time
+
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if entry.name.endswith(".tmp"):
+                stale = now - info.st_mtime > ABANDONED_AFTER
+            else:
+                stale = entry.name.endswith(".records") and now - max(info.st_atime, info.st_mtime) > UNUSED_FOR
+            if stale:
+                os.unlink(entry.path)
+        except OSError:
+            continue
 
 
 def defer_saves() -> None:
