@@ -221,8 +221,9 @@ def defer_saves() -> None:
     _deferred = []
 
 
-def run_deferred() -> None:
-    """Run the queued saves in a forked child, so the command's process can end now.
+def run_deferred() -> bool:
+    """Run the queued saves in a forked child, so the command's process can end now; True when
+    a child was forked, and the caller should then end without freeing what the child is using.
 
     The child detaches from the terminal's output first: a reader of a pipe (`tracker list |
     head`) sees the end of the output when the command ends, not when the save does. Where
@@ -231,17 +232,17 @@ def run_deferred() -> None:
     global _deferred
     pending, _deferred = _deferred or [], None
     if not pending:
-        return
+        return False
     if not hasattr(os, "fork"):
         for job in pending:
             job()
-        return
+        return False
     try:
         child = os.fork()
     except OSError:
-        return
+        return False
     if child != 0:
-        return
+        return True
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):

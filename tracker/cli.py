@@ -1071,13 +1071,21 @@ def run() -> None:
 
     # Keeping the records read for the next command is done after this one has answered.
     cache.defer_saves()
+    code: object = 0
     try:
         app()
     except StoreError as error:  # raised outside a command, e.g. while resolving the store path
         fail(str(error), error.exit_code)
+    except SystemExit as done:
+        code = done.code
     finally:
         # The forked child that saves must not inherit output still to be written.
         for stream in (sys.stdout, sys.stderr):
             with suppress(OSError, ValueError):
                 stream.flush()
-        cache.run_deferred()
+        forked = cache.run_deferred()
+    if forked and (code is None or isinstance(code, int)):
+        # The child shares this process's memory until either writes to it: freeing the store's
+        # objects here on the way out would copy every page they are on, for nothing.
+        os._exit(code or 0)
+    raise SystemExit(code)

@@ -490,9 +490,22 @@ class Session:
         """Every pledge's evidence, in store order; grouped once per snapshot of the table."""
         return self._by_pledge("evidence")
 
+    def _records_of(self, name: str, pledge_id: int) -> list[Any]:
+        """One pledge's evidence or history entries, in store order.
+
+        In a write whose records the cache holds, the table's records have not been built: the
+        stored ones are searched instead (a dict lookup each) and only the pledge's are built,
+        rather than loading every typed record of the store for one pledge's few.
+        """
+        if self._storage is not None and self._known is not None:
+            table = self.tables[name]
+            if not isinstance(table, TypedTable):
+                load = _LOADERS[name]
+                return [load(int(key), record) for key, record in table.items() if record["pledge_id"] == pledge_id]
+        return list(self._by_pledge(name).get(pledge_id, ()))
+
     def evidence_for(self, pledge_id: int) -> list[Evidence]:
-        found = self._by_pledge("evidence").get(pledge_id, ())
-        return sorted(found, key=lambda item: (item.observed_on, item.id))
+        return sorted(self._records_of("evidence", pledge_id), key=lambda item: (item.observed_on, item.id))
 
     def insert_evidence(self, evidence: Evidence) -> Evidence:
         evidence_id = self._take_id("evidence")
@@ -509,8 +522,7 @@ class Session:
         return self._by_pledge("history")
 
     def history_for(self, pledge_id: int) -> list[HistoryEntry]:
-        found = self._by_pledge("history").get(pledge_id, ())
-        return sorted(found, key=lambda entry: (entry.effective_on, entry.id))
+        return sorted(self._records_of("history", pledge_id), key=lambda entry: (entry.effective_on, entry.id))
 
     def insert_history(self, entry: HistoryEntry) -> None:
         entry_id = self._take_id("history")
