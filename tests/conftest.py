@@ -25,6 +25,8 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # platformdirs reads these, so the default store also lands in the temp folder.
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # Subprocesses that copy this environment keep their caches here too, not in the real one.
+    monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "cache"))
     return store
 
 

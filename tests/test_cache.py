@@ -259,13 +259,78 @@ def test_a_save_prunes_caches_unused_for_a_month_and_abandoned_temp_files(
     month_ago = time.time() - cache.UNUSED_FOR - 3600
     hour_ago = time.time() - cache.ABANDONED_AFTER - 60
     old, recent = cache_dir / ("0" * 32 + ".records"), cache_dir / ("1" * 32 + ".records")
-    killed, running = cache_dir / ".x.records.abc.tmp", cache_dir / ".y.records.def.tmp"
-    unrelated = cache_dir / "notes.txt"
-    for path in (old, recent, killed, running, unrelated):
+    killed, running = cache_dir / f".{'2' * 32}.records.ab_c9.tmp", cache_dir / f".{'3' * 32}.records.def.tmp"
+    # The folder may be shared: files that are not the cache's own are never touched.
+    unrelated = [cache_dir / name for name in ("notes.txt", "build-output.tmp", "experiment.records")]
+    for path in (old, recent, killed, running, *unrelated):
         path.write_bytes(b"x")
-    for path, moment in ((old, month_ago), (killed, hour_ago), (unrelated, month_ago)):
+    for path, moment in ((old, month_ago), (killed, hour_ago), *((path, month_ago) for path in unrelated)):
         os.utime(path, (moment, moment))
     _seed(add, invoke)
     _listing(invoke)
-    left = {path.name for path in cache_dir.iterdir() if path in (old, recent, killed, running, unrelated)}
-    assert left == {running.name, recent.name, unrelated.name}
+    left = {path.name for path in cache_dir.iterdir() if path in (old, recent, killed, running, *unrelated)}
+    assert left == {running.name, recent.name, *(path.name for path in unrelated)}
+
+
+def test_a_cache_file_others_can_write_is_not_read(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    where, stamp = cache.cache_file(isolated_store), cache.stamp_of(isolated_store)
+    assert where is not None and stamp is not None and cache.has_records(isolated_store, stamp)
+    where.chmod(0o666)
+    assert not cache.has_records(isolated_store, stamp)
+    assert _listing(invoke) == first
+
+
+def test_a_cache_of_the_wrong_shape_is_ignored(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+) -> None:
+    _seed(add, invoke)
+    first = _listing(invoke)
+    stamp = cache.stamp_of(isolated_store)
+    where = cache.cache_file(isolated_store)
+    assert stamp is not None and where is not None
+    good = cache.load(isolated_store, stamp)
+    assert good is not None
+    for records in (
+        {"pledges": {}},
+        {**good, "pledges": {"1": good["pledges"][1]}},
+        {**good, "pledges": {2: good["pledges"][1]}},
+        {**good, "evidence": good["pledges"]},
+    ):
+        with where.open("wb") as handle:
+            pickle.dump(cache._header(stamp), handle)
+            pickle.dump(records, handle)
+        assert cache.load(isolated_store, stamp) is None
+        assert _listing(invoke) == first
+
+
+def test_a_file_read_just_after_it_changed_is_cached_only_once_its_times_have_settled(
+    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A change within the same tick of the file clock, keeping the size, would keep the stamp:
+    a file changed moments ago is read and checked, and cached by a later read."""
+    _seed(add, invoke)
+    isolated_store.write_bytes(isolated_store.read_bytes())  # a change by something else, just now
+    _listing(invoke)
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None and not cache.has_records(isolated_store, stamp)
+    monkeypatch.setattr(cache, "SETTLED_AFTER_NS", 0)
+    _listing(invoke)
+    assert cache.has_records(isolated_store, stamp)
+
+
+def test_a_write_with_its_output_closed_still_succeeds(tmp_path: Path, cache_dir: Path) -> None:
+    store = tmp_path / "pledges.json"
+    env = dict(os.environ, TRACKER_DB=str(store))
+    for closed in (1, 2):
+        done = subprocess.run(
+            [str(TRACKER), "add", "Hold further joint drills", "--actor", "Pakistan"],
+            env=env, preexec_fn=lambda closed=closed: os.close(closed), capture_output=False, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0
+    listing = subprocess.run([str(TRACKER), "list"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert listing.stdout.count("joint drills") == 2

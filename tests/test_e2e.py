@@ -288,6 +288,8 @@ def test_a_process_builds_only_the_command_it_runs_and_says_the_same(store: Path
         (["--db", "x.json", "report", "summary"], "report"),
         (["--db=x.json", "evidence", "add"], "evidence"),
         (["--version"], None),
+        (["--help", "list"], None),
+        (["--db", "x.json", "-h", "report"], None),
         ([], None),
     ],
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -60,12 +61,35 @@ _deferred: list[Callable[[], None]] | None = None
 
 
 def stamp_of(path: Path) -> Stamp | None:
-    """What identifies this very file (None: no such file, or it cannot be looked at)."""
+    """What identifies this very file (None: no such file, or it cannot be looked at).
+
+    The file is opened and its open descriptor looked at: on a network file system, opening
+    is what makes the attributes current.
+    """
     try:
-        info = os.stat(path)
+        descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        return stamp_of_open(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def stamp_of_open(descriptor: int) -> Stamp:
+    info = os.fstat(descriptor)
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+# File times come from a clock that ticks every few milliseconds (two seconds on FAT): a file
+# changed again within the tick of the change we saw, keeping its size, would keep its stamp.
+# A file is cached only once its last change is older than this, so any later change shows.
+SETTLED_AFTER_NS = 3 * 10**9
+
+
+def settled(stamp: Stamp, seen_at_ns: int) -> bool:
+    """Whether the file with `stamp`, as read at `seen_at_ns`, can be told from any later change."""
+    return seen_at_ns - max(stamp[3], stamp[4]) > SETTLED_AFTER_NS
 
 
 def cache_file(store: Path) -> Path | None:
@@ -101,7 +125,11 @@ def _unpickler() -> Any:
 
 
 def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
-    """The cache file, positioned after its header, if the header is for this very store file."""
+    """The cache file, positioned after its header, if the header is for this very store file.
+
+    Only a cache file that this user owns and only this user can write is read at all: loading
+    one builds our record types, and nobody else should be able to choose what they hold.
+    """
     where = cache_file(store)
     if where is None:
         return None
@@ -110,7 +138,9 @@ def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
     except OSError:
         return None
     try:
-        if _unpickler()(handle).load() == _header(stamp):
+        info = os.fstat(handle.fileno())
+        owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        if owned and not info.st_mode & 0o022 and _unpickler()(handle).load() == _header(stamp):
             return handle
     except Exception:  # any damage to the file means only that there is no cache
         pass
@@ -128,7 +158,11 @@ def has_records(store: Path, stamp: Stamp) -> bool:
 
 
 def load(store: Path, stamp: Stamp) -> Records | None:
-    """The typed records of this very store file, or None when the cache does not hold them."""
+    """The typed records of this very store file, or None when the cache does not hold them.
+
+    Header and records are read through one open file: a save that replaces the cache file
+    meanwhile cannot pair this header with another file's records.
+    """
     handle = _open_matching(store, stamp)
     if handle is None:
         return None
@@ -139,9 +173,24 @@ def load(store: Path, stamp: Stamp) -> Records | None:
             records = _unpickler()(io.BytesIO(handle.read())).load()
         except Exception:  # a damaged body is a missing cache, never an error
             return None
-    if not isinstance(records, dict):
-        return None
-    return records
+    return records if _well_formed(records) else None
+
+
+def _well_formed(records: object) -> bool:
+    """Exactly the tables of a store, each typed records by int id: anything else is no cache."""
+    from tracker.model import Evidence, HistoryEntry, Pledge
+
+    kinds = {"pledges": Pledge, "evidence": Evidence, "history": HistoryEntry}
+    if not isinstance(records, dict) or records.keys() != kinds.keys():
+        return False
+    for name, kind in kinds.items():
+        table = records[name]
+        if not isinstance(table, dict):
+            return False
+        for key, record in table.items():
+            if type(record) is not kind or type(key) is not int or getattr(record, "id", None) != key:
+                return False
+    return True
 
 
 def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
@@ -190,6 +239,7 @@ def _write(store: Path, stamp: Stamp, records: Records) -> None:
 
 UNUSED_FOR = 30 * 24 * 3600
 ABANDONED_AFTER = 3600
+_OURS = re.compile(r"\.?[0-9a-f]{32}\.records(?:\.[A-Za-z0-9_]+\.tmp)?")
 
 
 def _prune(folder: Path) -> None:
@@ -203,13 +253,16 @@ def _prune(folder: Path) -> None:
     except OSError:
         return
     for entry in entries:
+        # Only names this module gives: the folder may be shared (TRACKER_CACHE_DIR=/tmp).
+        if _OURS.fullmatch(entry.name) is None:
+            continue
         try:
             info = entry.stat(follow_symlinks=False)
             if entry.name.endswith(".tmp"):
                 stale = now - info.st_mtime > ABANDONED_AFTER
             else:
-                stale = entry.name.endswith(".records") and now - max(info.st_atime, info.st_mtime) > UNUSED_FOR
-            if stale:
+                stale = now - max(info.st_atime, info.st_mtime) > UNUSED_FOR
+            if stale and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
                 os.unlink(entry.path)
         except OSError:
             continue
@@ -247,8 +300,20 @@ def run_deferred() -> bool:
         devnull = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):
             os.dup2(devnull, stream)
+        # Nor any other file the command was given: a reader waiting for its end would wait
+        # for the save.
+        os.closerange(3, devnull)
+        os.closerange(devnull + 1, _open_files_limit())
         os.setsid()
         for job in pending:
             job()
     finally:
         os._exit(0)
+
+
+def _open_files_limit() -> int:
+    try:
+        limit = os.sysconf("SC_OPEN_MAX")
+    except (AttributeError, ValueError, OSError):
+        limit = 1024
+    return min(limit if limit > 0 else 1024, 65536)

@@ -995,7 +995,7 @@ def undo_command(
     from tracker.ledger import plan_undo, undo
 
     if dry_run:
-        _say_reversal(plan_undo(store().snapshot(), count), done=False)
+        _say_reversal(plan_undo(store().snapshot(use_cache=False), count), done=False)
         return
     moment = clock()
     with writing(moment) as session:
@@ -1012,7 +1012,7 @@ def redo_command(
     from tracker.ledger import plan_redo, redo
 
     if dry_run:
-        _say_reversal(plan_redo(store().snapshot()), done=False)
+        _say_reversal(plan_redo(store().snapshot(use_cache=False)), done=False)
         return
     moment = clock()
     with writing(moment) as session:
@@ -1035,6 +1035,8 @@ def _invoked_command(args: list[str]) -> str | None:
     for argument in arguments:
         if argument == "--db":
             next(arguments, None)
+        elif argument in ("-h", "--help"):
+            return None  # the help of the whole app, which lists every command
         elif not argument.startswith("-"):
             return argument
     return None
@@ -1081,8 +1083,9 @@ def run() -> None:
     finally:
         # The forked child that saves must not inherit output still to be written.
         for stream in (sys.stdout, sys.stderr):
-            with suppress(OSError, ValueError):
-                stream.flush()
+            if stream is not None:  # None when the command was started with that descriptor closed
+                with suppress(OSError, ValueError):
+                    stream.flush()
         forked = cache.run_deferred()
     if forked and (code is None or isinstance(code, int)):
         # The child shares this process's memory until either writes to it: freeing the store's

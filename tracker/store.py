@@ -18,10 +18,11 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from tinydb import TinyDB
@@ -561,6 +562,14 @@ class Session:
                 self.meta_table.update({"changes": changes}, doc_ids=[int(META_ID)])
 
 
+class _Read(NamedTuple):
+    tables: dict[str, Any]
+    migrations: list[str]
+    stamp: Stamp | None  # None: no file, or one that changed while it was read
+    cached: bool  # the cache holds this file, so it was not checked again
+    seen_at: int  # when it was read (time.time_ns)
+
+
 class Store:
     """The store file at `path`, with its lock file and backup beside it."""
 
@@ -582,22 +591,33 @@ class Store:
 
     def read_tables(self) -> dict[str, Any]:
         """Parse and check the store file; a missing file is a new, empty store."""
-        return self._read()[0]
+        return self._read().tables
 
-    def _read(self, check: bool = True) -> tuple[dict[str, Any], list[str]]:
-        """The tables, brought up to the current schema, and the migrations that took.
+    def _read(self, trust_cache: bool = False) -> _Read:
+        """The tables, brought up to the current schema, with what identifies the file read.
 
-        `check=False` is for a file the cache holds, which was checked when the cache was made:
-        its records are not built again here, only where a command reads them.
+        With `trust_cache`, a file that the cache holds is not checked again: it was checked when
+        its records were cached, and a command builds only the records it reads.
         """
+        from tracker import cache
+
         try:
-            raw = self.path.read_bytes()
+            handle = self.path.open("rb")
         except FileNotFoundError:
-            return empty_tables(), []
+            return _Read(empty_tables(), [], None, False, 0)
         except IsADirectoryError:
             raise StoreError(f"store {self.path} is a folder, not a file") from None
         except OSError as error:
             raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
+        with handle:
+            try:
+                seen_at = time.time_ns()
+                stamp: Stamp | None = cache.stamp_of_open(handle.fileno())
+                raw = handle.read()
+                if cache.stamp_of_open(handle.fileno()) != stamp:
+                    stamp = None  # changed while it was read: these bytes are no known file's
+            except OSError as error:
+                raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
         if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies the file
             raise self._damaged("the file is empty")
         try:
@@ -605,7 +625,14 @@ class Store:
         except orjson.JSONDecodeError as error:
             raise self._damaged(f"not valid JSON: {error}") from None
         del raw  # the parsed tables replace the file's bytes; both at once are the peak of a read
-        problem = check_shape(tables) if check else None
+        cached = trust_cache and stamp is not None and cache.has_records(self.path, stamp)
+        if cached:
+            # A store that needs migrating is checked in full, as it would be without a cache.
+            try:
+                cached = tables[META][META_ID]["schema_version"] == SCHEMA_VERSION
+            except (KeyError, TypeError):
+                cached = False
+        problem = None if cached else check_shape(tables)
         if problem:
             raise self._damaged(problem)
         version = tables[META][META_ID]["schema_version"]
@@ -616,38 +643,35 @@ class Store:
             )
         # Older stores are brought up to date in memory; the file changes only on the next write.
         applied = migrate(tables)
-        return dict(tables), applied
+        return _Read(dict(tables), applied, stamp, cached, seen_at)
 
-    def snapshot(self) -> Session:
+    def snapshot(self, use_cache: bool = True) -> Session:
         """The store as it is now, for reading only.
 
         When the cache holds this very file's records, they are used and the file is parsed only
         if the command needs its stored form. Otherwise the file is read and checked, and its
-        records are kept in the cache for the next command.
+        records are kept in the cache for the next command. `use_cache=False` is for a command
+        that needs the stored form anyway (the undo journal).
         """
         from tracker import cache
 
-        seen = cache.stamp_of(self.path)
-        if seen is not None and cache.has_records(self.path, seen):
-            return Session(
-                None,
-                known=functools.partial(cache.load, self.path, seen),
-                read_tables=functools.partial(self._read_same, seen),
-            )
-        session = Session(self.read_tables())
-        # Only records read from a file that stayed the same file throughout are kept.
-        if seen is not None and cache.stamp_of(self.path) == seen:
-            cache.save(self.path, seen, session.typed_tables)
+        if use_cache:
+            seen = cache.stamp_of(self.path)
+            records = cache.load(self.path, seen) if seen is not None else None
+            if records is not None:
+                return Session(None, known=lambda: records, read_tables=functools.partial(self._read_same, seen))
+        read = self._read()
+        session = Session(read.tables)
+        if use_cache and read.stamp is not None and cache.settled(read.stamp, read.seen_at):
+            cache.save(self.path, read.stamp, session.typed_tables)
         return session
 
-    def _read_same(self, seen: Stamp) -> dict[str, Any]:
+    def _read_same(self, seen: Stamp | None) -> dict[str, Any]:
         """The tables of the file whose records a session took from the cache, if it is still that file."""
-        from tracker import cache
-
-        tables = self.read_tables()
-        if cache.stamp_of(self.path) != seen:
+        read = self._read()
+        if read.stamp != seen:
             raise StoreError(f"store {self.path} was replaced while this command read it; run the command again")
-        return tables
+        return read.tables
 
     def migration_backup(self) -> Path:
         """Where the file is kept, as it was, before the first write that migrates it."""
@@ -698,18 +722,10 @@ class Store:
         with self._locked():
             self._remove_stale_temp_files()
             seen = self._identity()
-            # A file the cache holds was checked when its records were cached: it is parsed, not
-            # checked again, and its records come from the cache where the command reads them.
-            stamp = cache.stamp_of(self.path)
-            known = None
-            if stamp is not None and cache.has_records(self.path, stamp):
-                known = functools.partial(cache.load, self.path, stamp)
-            tables, migrations = self._read(check=known is None)
-            if known is not None and migrations:
-                # A store being migrated is checked in full, as it would be without a cache.
-                known = None
-                tables, migrations = self._read()
-            session = Session(tables, known=known)
+            read = self._read(trust_cache=True)
+            known = functools.partial(cache.load, self.path, read.stamp) if read.cached and read.stamp else None
+            session = Session(read.tables, known=known)
+            migrations = read.migrations
             yield session
             if session.changed:
                 session.journal_change(recorded_at)
@@ -721,6 +737,8 @@ class Store:
                 if migrations:
                     self._keep_before_migration()
                 self._write(session.tables)
+                # The file was written here, under the lock, so its records are known: it is cached
+                # at once, without waiting for its times to settle as a file read is.
                 written = cache.stamp_of(self.path)
                 if written is not None:
                     cache.save(self.path, written, session.typed_tables)

@@ -631,7 +631,16 @@ def cache_holds(store: Path, env: Mapping[str, str]) -> bool:
 
 
 def prime_cache(store: Path, env: dict[str, str], cwd: Path) -> None:
-    """Fill the cache with the store file's records (untimed), and check that it holds them."""
+    """Fill the cache with the store file's records (untimed), and check that it holds them.
+
+    A file changed moments ago (here: just copied) is cached only once its times have settled
+    (`tracker.cache.SETTLED_AFTER_NS`), so this waits for that first.
+    """
+    from tracker import cache
+
+    info = store.stat()
+    settled_at = max(info.st_mtime_ns, info.st_ctime_ns) + cache.SETTLED_AFTER_NS
+    time.sleep(max(0.0, (settled_at - time.time_ns()) / 1e9) + 0.05)
     run = run_once([sys.executable, "-c", PRIME, str(store)], env, cwd)
     if run.code != 0:
         raise SetupError(f"priming the cache: exit {run.code}: {run.err.decode(errors='replace')[-200:]}")
