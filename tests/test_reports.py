@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,21 @@ def test_committed_briefing_is_what_the_example_store_gives(example: Path, runne
         "regenerate with: tracker --db examples/islamabad-2021/pledges.json export markdown "
         "--as-of 2026-11-29 -o examples/islamabad-2021/briefing.md"
     )
+
+
+def test_the_briefing_is_written_in_parts_one_per_pledge_that_join_to_it(example: Path, runner) -> None:
+    from tracker.cli import records
+    from tracker.render.markdown import briefing, briefing_parts
+    from tracker.reports import ReportKind, ReportOptions, build_report
+    from tracker.store import Store
+
+    session = Store(example).snapshot()
+    report = build_report(records(session), ReportKind.SUMMARY, ReportOptions(as_of=date.fromisoformat(AS_OF)))
+    parts = list(briefing_parts(report))
+    assert len(parts) == len(report.states) + 1
+    assert "".join(parts) == briefing(report) == (EXAMPLE.parent / "briefing.md").read_text(encoding="utf-8")
+    empty = build_report(records(session), ReportKind.SUMMARY, ReportOptions(as_of=date(2000, 1, 1)))
+    assert list(briefing_parts(empty)) == [briefing(empty)] and briefing(empty).endswith("## Pledges\n")
 
 
 ANSI = __import__("re").compile(r"\x1b\[[0-9;]*m")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -543,19 +543,23 @@ def evidence_list_command(
         console.print(f"No evidence for pledge {found.id} yet.", style="dim")
 
 
-def write_output(content: str | bytes, output: Path | None) -> None:
-    """Print to stdout, or write the file named by -o (a failure there is the user's to fix: exit 1)."""
+def write_output(content: str | bytes | Iterable[str], output: Path | None) -> None:
+    """Print to stdout, or write the file named by -o (a failure there is the user's to fix: exit 1).
+
+    Content given in parts is written part by part, so it is never all in memory at once.
+    """
+    parts: Iterable[str | bytes] = [content] if isinstance(content, str | bytes) else content
     if output is None:
-        if isinstance(content, bytes):
-            sys.stdout.buffer.write(content)
-        else:
-            sys.stdout.write(content)
+        for part in parts:
+            if isinstance(part, bytes):
+                sys.stdout.buffer.write(part)
+            else:
+                sys.stdout.write(part)
         return
     try:
-        if isinstance(content, bytes):
-            output.write_bytes(content)
-        else:
-            output.write_text(content, encoding="utf-8")
+        with output.open("wb") as handle:
+            for part in parts:
+                handle.write(part if isinstance(part, bytes) else part.encode("utf-8"))
     except OSError as error:
         raise BadInputError(f"cannot write {output}: {error.strerror or error}") from None
 
@@ -694,9 +698,9 @@ def export_command(
         return
     report = build("summary", as_of, None, actor, category, tag, 30, 180)
     if format_ == "markdown":
-        from tracker.render.markdown import briefing
+        from tracker.render.markdown import briefing_parts
 
-        write_output(briefing(report), output)
+        write_output(briefing_parts(report), output)
     elif format_ == "csv":
         from tracker.transfer import export_csv
 

@@ -7,7 +7,7 @@ text is escaped so that a title never turns into markup or breaks a table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from tracker.model import Evidence, Source, Stance, Status, format_number
@@ -233,6 +233,12 @@ def gantt(states: Sequence[PledgeState]) -> list[str]:
 
 def briefing(report: Report) -> str:
     """The full briefing: counts, compliance, a section per pledge, and a gantt chart."""
+    return "".join(briefing_parts(report))
+
+
+def briefing_parts(report: Report) -> Iterator[str]:
+    """The briefing in consecutive parts, one per pledge, to be written as they come: a large
+    store's briefing is never all in memory at once (joined, they are `briefing`)."""
     lines = [
         f"# Pledge briefing as of {report.as_of.isoformat()}",
         "",
@@ -256,5 +262,8 @@ def briefing(report: Report) -> str:
         lines += ["## Timeline", "", *chart, ""]
     lines += ["## Pledges", ""]
     for state in report.states:
-        lines += pledge_section(state, report.status_since[state.pledge.id])
-    return "\n".join(lines).rstrip() + "\n"
+        # Each part ends with the newline that joins it to the next.
+        yield "\n".join(lines) + "\n"
+        lines = pledge_section(state, report.status_since[state.pledge.id])
+    # The last part starts with text (a heading), so stripping it strips the whole briefing's end.
+    yield "\n".join(lines).rstrip() + "\n"
