@@ -86,6 +86,15 @@ def guarded(function: Callable[P, R]) -> Callable[P, R]:
             # The reader went away (`tracker list | head`): nothing left to say to it.
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except UnicodeEncodeError as error:
+            fail(
+                f"the output holds characters that the {error.encoding} encoding of this terminal or "
+                "pipe cannot write; use a UTF-8 locale or set PYTHONIOENCODING=utf-8"
+            )
+        except OSError as error:
+            # The library turns its own file errors into TrackerError: this is the output failing
+            # (a full disk behind a redirection, a device that refuses writes).
+            fail(f"cannot write the output: {error.strerror or error}")
 
     return wrapper
 
@@ -1072,6 +1081,11 @@ def run() -> None:
     import gc
 
     gc.disable()
+    # Started with stdout or stderr closed (`tracker add ... >&-`): what would go there goes nowhere.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
     _keep_only_invoked_command(sys.argv[1:])
     from tracker import cache
 
@@ -1085,14 +1099,23 @@ def run() -> None:
     except SystemExit as done:
         code = done.code
     finally:
-        # The forked child that saves must not inherit output still to be written.
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:  # None when the command was started with that descriptor closed
-                with suppress(OSError, ValueError):
-                    stream.flush()
+        # The forked child that saves must not inherit output still to be written; output that
+        # cannot be written is a failed command, said in one line.
+        output_failed = False
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError) as error:
+            output_failed = True
+            why = getattr(error, "strerror", None) or error
+            with suppress(OSError, ValueError):
+                sys.stderr.write(f"tracker: error: cannot write the output: {why}\n")
+            code = code or 1
+        with suppress(OSError, ValueError):
+            sys.stderr.flush()
         forked = cache.run_deferred()
-    if forked and (code is None or isinstance(code, int)):
-        # The child shares this process's memory until either writes to it: freeing the store's
-        # objects here on the way out would copy every page they are on, for nothing.
+    if (forked or output_failed) and (code is None or isinstance(code, int)):
+        # After a fork, the child shares this process's memory until either writes to it:
+        # freeing the store's objects on the way out would copy every page they are on. After
+        # output failed, the interpreter's own last flush would only fail again, with a trace.
         os._exit(code or 0)
     raise SystemExit(code)

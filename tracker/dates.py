@@ -11,13 +11,15 @@ import calendar
 import math
 import re
 from datetime import date, timedelta
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from tracker.errors import BadInputError
 from tracker.numbers import parse_figure, words_to_number
 
 Precision = Literal["day", "month", "quarter", "half", "year"]
 Anchor = Literal["made_on", "condition"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+ANCHORS: tuple[str, ...] = get_args(Anchor)
 
 ACCEPTED_DEADLINES = (
     "2021-12-31, 31 Dec 2021, Dec 2021, 2021, Q3 2022, H1 2022, end of 2021, mid-2022, "
@@ -50,12 +52,14 @@ class Deadline(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: dict[str, str | None]) -> Deadline:
-        day = data.get("date")
+        day, text, precision, anchor = data.get("date"), data["text"], data["precision"], data["anchor"]
+        if type(text) is not str or precision not in PRECISIONS or anchor not in ANCHORS:
+            raise ValueError(f"{data!r} is not a stored deadline")
         return cls(
-            text=str(data["text"]),
+            text=text,
             date=date.fromisoformat(day) if day else None,
-            precision=data["precision"],  # type: ignore[arg-type]
-            anchor=data["anchor"],  # type: ignore[arg-type]
+            precision=precision,  # type: ignore[arg-type]
+            anchor=anchor,  # type: ignore[arg-type]
         )
 
     def to_dict(self) -> dict[str, str | None]:

@@ -111,6 +111,8 @@ def diagnose(tables: Any) -> list[str]:
     problems.extend(f"unknown table {name!r}" for name in unknown)
 
     good: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in TABLES}
+    # Records with a problem of their own, reported above: they exist for the references below.
+    present: dict[str, set[int]] = {name: set() for name in TABLES}
     for name in TABLES:
         table = tables.get(name, {})
         if not isinstance(table, dict):
@@ -136,7 +138,9 @@ def diagnose(tables: Any) -> list[str]:
             problems.extend(f"{where}: {problem}" for problem in record_problems)
             if not record_problems:
                 good[name][int(key)] = record
-    problems.extend(_reference_problems(good))
+            else:
+                present[name].add(int(key))
+    problems.extend(_reference_problems(good, present))
     return problems
 
 
@@ -165,9 +169,10 @@ def _record_problems(name: str, record: dict[str, Any]) -> list[str]:
     return found
 
 
-def _reference_problems(good: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
+def _reference_problems(good: dict[str, dict[int, dict[str, Any]]], present: dict[str, set[int]]) -> list[str]:
     problems: list[str] = []
     pledges, evidence, history = good["pledges"], good["evidence"], good["history"]
+    pledge_ids, evidence_ids = pledges.keys() | present["pledges"], evidence.keys() | present["evidence"]
     uuids = Counter(record["uuid"] for record in pledges.values())
     problems.extend(f"uuid {uuid} is used by {count} pledges" for uuid, count in sorted(uuids.items()) if count > 1)
     removed = {
@@ -176,16 +181,17 @@ def _reference_problems(good: dict[str, dict[int, dict[str, Any]]]) -> list[str]
         if record["field"] == "pledge" and record.get("reason") == "pledge removed"
     }
     for key, record in sorted(evidence.items()):
-        if record["pledge_id"] not in pledges:
+        if record["pledge_id"] not in pledge_ids:
             problems.append(f"evidence record {key}: pledge {record['pledge_id']} does not exist")
-        if record.get("supersedes") is not None and record["supersedes"] not in evidence:
+        if record.get("supersedes") is not None and record["supersedes"] not in evidence_ids:
             problems.append(f"evidence record {key}: supersedes evidence {record['supersedes']}, which does not exist")
     last_status: dict[int, tuple[int, Any]] = {}
     for key, record in sorted(history.items()):
         pledge_id = record["pledge_id"]
-        if pledge_id not in pledges and pledge_id not in removed:
+        if pledge_id not in pledge_ids and pledge_id not in removed:
             problems.append(f"history record {key}: pledge {pledge_id} does not exist and was not removed")
-        if record.get("evidence_id") is not None and record["evidence_id"] not in evidence and pledge_id in pledges:
+        referenced = record.get("evidence_id")
+        if referenced is not None and referenced not in evidence_ids and pledge_id in pledge_ids:
             problems.append(f"history record {key}: evidence {record['evidence_id']} does not exist")
         is_status = record["field"] == "status" or (
             record["field"] == "pledge" and record.get("old") is None and isinstance(record.get("new"), str)

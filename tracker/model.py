@@ -76,6 +76,44 @@ _stored_category = _stored(Category)
 _stored_stance = _stored(Stance)
 
 
+# Readers of stored values of one JSON type: a hand-edited store holding, say, a text where a
+# list of actors belongs is refused when read, not shown as letters or crashed on later. Exact
+# type tests (`type(x) is str`): a store is JSON, so no subclass can turn up, and bool is no int.
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError(f"{value!r} is not text")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _texts(value: Any, *, required: bool = False) -> tuple[str, ...]:
+    """A list of texts (None or missing: none), at least one when `required`."""
+    if value is None and not required:
+        return ()
+    if type(value) is not list or not all(type(item) is str for item in value) or (required and not value):
+        raise TypeError(f"{value!r} is not a list of texts")
+    return tuple(value)
+
+
+def _whole(value: Any) -> int:
+    if type(value) is not int:
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
+
+
+def _optional_whole(value: Any) -> int | None:
+    return None if value is None else _whole(value)
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"{value!r} is not true or false")
+    return value
+
+
 def _choice(kind: type[E], value: str, what: str) -> E:
     cleaned = value.strip().lower().replace("-", "_").replace(" ", "_")
     try:
@@ -160,7 +198,10 @@ class Quantity(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: JSONDict) -> Quantity:
-        return cls(data["value"], data["unit"])
+        value = data["value"]
+        if type(value) not in (int, float) or not 0 < value < float("inf"):
+            raise TypeError(f"{value!r} is not a positive number")
+        return cls(value, _text(data["unit"]))
 
     def to_dict(self) -> JSONDict:
         return {"unit": self.unit, "value": self.value}
@@ -233,7 +274,9 @@ class Source(NamedTuple):
     def from_dict(cls, data: JSONDict | None) -> Source | None:
         if not data:
             return None
-        return cls(data.get("url"), data.get("title"), data.get("publisher"))
+        return cls(
+            _optional_text(data.get("url")), _optional_text(data.get("title")), _optional_text(data.get("publisher"))
+        )
 
     def to_dict(self) -> JSONDict:
         return {"publisher": self.publisher, "title": self.title, "url": self.url}
@@ -257,7 +300,7 @@ class Condition(NamedTuple):
         if not data:
             return None
         met_on = data.get("met_on")
-        return cls(data["text"], date.fromisoformat(met_on) if met_on else None)
+        return cls(_text(data["text"]), date.fromisoformat(met_on) if met_on else None)
 
     def to_dict(self) -> JSONDict:
         return {"met_on": self.met_on.isoformat() if self.met_on else None, "text": self.text}
@@ -289,23 +332,23 @@ class Pledge(NamedTuple):
         target = data.get("target")
         return cls(
             id=pledge_id,
-            uuid=data["uuid"],
-            title=data["title"],
-            actors=tuple(data["actors"]),
+            uuid=_text(data["uuid"]),
+            title=_text(data["title"]),
+            actors=_texts(data["actors"], required=True),
             made_on=date.fromisoformat(data["made_on"]),
             status=_stored_status(data["status"]),
             category=_stored_category(data["category"]),
-            recipients=tuple(data.get("recipients") or ()),
-            text=data.get("text"),
-            venue=data.get("venue"),
+            recipients=_texts(data.get("recipients")),
+            text=_optional_text(data.get("text")),
+            venue=_optional_text(data.get("venue")),
             source=Source.from_dict(data.get("source")),
-            tags=tuple(data.get("tags") or ()),
+            tags=_texts(data.get("tags")),
             target=Quantity.from_dict(target) if target else None,
             deadline=Deadline.from_dict(deadline) if deadline else None,
             condition=Condition.from_dict(data.get("condition")),
-            notes=data.get("notes"),
-            created_at=data.get("created_at", ""),
-            updated_at=data.get("updated_at", ""),
+            notes=_optional_text(data.get("notes")),
+            created_at=_text(data.get("created_at", "")),
+            updated_at=_text(data.get("updated_at", "")),
         )
 
     def to_dict(self) -> JSONDict:
@@ -351,15 +394,15 @@ class Evidence(NamedTuple):
         quantity = data.get("quantity")
         return cls(
             id=evidence_id,
-            pledge_id=data["pledge_id"],
+            pledge_id=_whole(data["pledge_id"]),
             observed_on=date.fromisoformat(data["observed_on"]),
-            recorded_at=data["recorded_at"],
-            summary=data["summary"],
+            recorded_at=_text(data["recorded_at"]),
+            summary=_text(data["summary"]),
             stance=_stored_stance(data["stance"]),
             source=Source.from_dict(data.get("source")),
             quantity=Quantity.from_dict(quantity) if quantity else None,
-            meets_condition=bool(data.get("meets_condition", False)),
-            supersedes=data.get("supersedes"),
+            meets_condition=_flag(data.get("meets_condition", False)),
+            supersedes=_optional_whole(data.get("supersedes")),
         )
 
     def to_dict(self) -> JSONDict:
@@ -394,15 +437,15 @@ class HistoryEntry(NamedTuple):
     def from_dict(cls, entry_id: int, data: JSONDict) -> HistoryEntry:
         return cls(
             id=entry_id,
-            pledge_id=data["pledge_id"],
-            field=data["field"],
+            pledge_id=_whole(data["pledge_id"]),
+            field=_text(data["field"]),
             old=data.get("old"),
             new=data.get("new"),
-            reason=data.get("reason", ""),
+            reason=_text(data.get("reason", "")),
             effective_on=date.fromisoformat(data["effective_on"]),
-            recorded_at=data["recorded_at"],
-            change=data.get("change", 0),
-            evidence_id=data.get("evidence_id"),
+            recorded_at=_text(data["recorded_at"]),
+            change=_whole(data.get("change", 0)),
+            evidence_id=_optional_whole(data.get("evidence_id")),
         )
 
     def to_dict(self) -> JSONDict:

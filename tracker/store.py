@@ -574,7 +574,10 @@ class Store:
     """The store file at `path`, with its lock file and backup beside it."""
 
     def __init__(self, path: Path, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
-        self.path = path
+        # A store that is a symbolic link is the file it points to: a write renames a new file
+        # over the store, which would otherwise replace the link and leave its target behind,
+        # and two names for one store would take two different locks.
+        self.path = Path(os.path.realpath(path)) if os.path.islink(path) else path
         self.lock_timeout = lock_timeout
 
     @property
@@ -749,15 +752,17 @@ class Store:
         for temp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             temp.unlink(missing_ok=True)
 
-    def _identity(self) -> tuple[int, int, int, int] | None:
-        """What tells this store file from another one put in its place (None: no file)."""
+    def _identity(self) -> tuple[int, int, int, int, int] | None:
+        """What tells this store file from another one put in its place, or from itself changed
+        (None: no file). The change time is set by every change, even one that puts the
+        modification time back."""
         try:
             info = self.path.stat()
         except FileNotFoundError:
             return None
         except OSError as error:
             raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
-        return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+        return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size, info.st_ctime_ns)
 
     def backups(self) -> list[Path]:
         """The backups of the store that exist: the rotated ones newest first, then the copy

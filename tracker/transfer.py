@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from tracker.dates import parse_date
+from tracker.dates import ANCHORS, PRECISIONS, parse_date
 from tracker.errors import BadInputError
 from tracker.ledger import Clock, Recorder, SourceInput, add_pledge
 from tracker.migrations import SCHEMA_VERSION
@@ -321,23 +321,19 @@ def _quantity(value: Any) -> str | None:
     return "must be null or {value, unit} with a positive number and a unit"
 
 
-_PRECISIONS = ("day", "month", "quarter", "half", "year")
-_ANCHORS = ("made_on", "condition")
-
-
 def _deadline(value: Any) -> str | None:
     if value is None:
         return None
     if (
         not isinstance(value, dict)
         or _nonblank(value.get("text"))
-        or value.get("precision") not in _PRECISIONS
-        or value.get("anchor") not in _ANCHORS
+        or value.get("precision") not in PRECISIONS
+        or value.get("anchor") not in ANCHORS
         or _optional_iso_date(value.get("date"))
     ):
         return (
             "must be null or {text, date, precision, anchor}: precision one of "
-            f"{', '.join(_PRECISIONS)}, anchor one of {', '.join(_ANCHORS)}"
+            f"{', '.join(PRECISIONS)}, anchor one of {', '.join(ANCHORS)}"
         )
     if value.get("date") is None and value.get("anchor") != "condition":
         return "has no date, which only a deadline counted from a condition may lack"
