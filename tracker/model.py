@@ -76,42 +76,24 @@ _stored_category = _stored(Category)
 _stored_stance = _stored(Stance)
 
 
-# Readers of stored values of one JSON type: a hand-edited store holding, say, a text where a
-# list of actors belongs is refused when read, not shown as letters or crashed on later. Exact
-# type tests (`type(x) is str`): a store is JSON, so no subclass can turn up, and bool is no int.
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise TypeError(f"{value!r} is not text")
-    return value
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
+# Stored values are checked for their JSON type as they are read: a hand-edited store holding,
+# say, a text where a list of actors belongs is refused when read, not shown as letters or
+# crashed on later. Exact type tests (`type(x) is str`), inline where they can be: a store is
+# JSON, so no subclass can turn up, bool is no int, and a store holds hundreds of thousands.
 def _texts(value: Any, *, required: bool = False) -> tuple[str, ...]:
     """A list of texts (None or missing: none), at least one when `required`."""
-    if value is None and not required:
-        return ()
-    if type(value) is not list or not all(type(item) is str for item in value) or (required and not value):
+    if type(value) is not list:
+        if value is None and not required:
+            return ()
         raise TypeError(f"{value!r} is not a list of texts")
+    if required and not value:
+        raise TypeError("the list is empty")
+    "".join(value)  # raises TypeError unless every item is a text: the test, run in C
     return tuple(value)
 
 
-def _whole(value: Any) -> int:
-    if type(value) is not int:
-        raise TypeError(f"{value!r} is not a whole number")
-    return value
-
-
-def _optional_whole(value: Any) -> int | None:
-    return None if value is None else _whole(value)
-
-
-def _flag(value: Any) -> bool:
-    if type(value) is not bool:
-        raise TypeError(f"{value!r} is not true or false")
-    return value
+def _wrong(what: str, data: JSONDict) -> TypeError:
+    return TypeError(f"a {what} field has the wrong type: {data!r}")
 
 
 def _choice(kind: type[E], value: str, what: str) -> E:
@@ -198,10 +180,10 @@ class Quantity(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: JSONDict) -> Quantity:
-        value = data["value"]
-        if type(value) not in (int, float) or not 0 < value < float("inf"):
-            raise TypeError(f"{value!r} is not a positive number")
-        return cls(value, _text(data["unit"]))
+        value, unit = data["value"], data["unit"]
+        if type(value) not in (int, float) or not 0 < value < float("inf") or type(unit) is not str:
+            raise _wrong("quantity", data)
+        return cls(value, unit)
 
     def to_dict(self) -> JSONDict:
         return {"unit": self.unit, "value": self.value}
@@ -274,9 +256,14 @@ class Source(NamedTuple):
     def from_dict(cls, data: JSONDict | None) -> Source | None:
         if not data:
             return None
-        return cls(
-            _optional_text(data.get("url")), _optional_text(data.get("title")), _optional_text(data.get("publisher"))
-        )
+        url, title, publisher = data.get("url"), data.get("title"), data.get("publisher")
+        if not (
+            (url is None or type(url) is str)
+            and (title is None or type(title) is str)
+            and (publisher is None or type(publisher) is str)
+        ):
+            raise _wrong("source", data)
+        return cls(url, title, publisher)
 
     def to_dict(self) -> JSONDict:
         return {"publisher": self.publisher, "title": self.title, "url": self.url}
@@ -299,8 +286,10 @@ class Condition(NamedTuple):
     def from_dict(cls, data: JSONDict | None) -> Condition | None:
         if not data:
             return None
-        met_on = data.get("met_on")
-        return cls(_text(data["text"]), date.fromisoformat(met_on) if met_on else None)
+        text, met_on = data["text"], data.get("met_on")
+        if type(text) is not str:
+            raise _wrong("condition", data)
+        return cls(text, date.fromisoformat(met_on) if met_on else None)
 
     def to_dict(self) -> JSONDict:
         return {"met_on": self.met_on.isoformat() if self.met_on else None, "text": self.text}
@@ -330,25 +319,38 @@ class Pledge(NamedTuple):
     def from_dict(cls, pledge_id: int, data: JSONDict) -> Pledge:
         deadline = data.get("deadline")
         target = data.get("target")
+        get = data.get
+        uuid, title, text, venue, notes = data["uuid"], data["title"], get("text"), get("venue"), get("notes")
+        created_at, updated_at = get("created_at", ""), get("updated_at", "")
+        if not (
+            type(uuid) is str
+            and type(title) is str
+            and type(created_at) is str
+            and type(updated_at) is str
+            and (text is None or type(text) is str)
+            and (venue is None or type(venue) is str)
+            and (notes is None or type(notes) is str)
+        ):
+            raise _wrong("pledge", data)
         return cls(
             id=pledge_id,
-            uuid=_text(data["uuid"]),
-            title=_text(data["title"]),
+            uuid=uuid,
+            title=title,
             actors=_texts(data["actors"], required=True),
             made_on=date.fromisoformat(data["made_on"]),
             status=_stored_status(data["status"]),
             category=_stored_category(data["category"]),
-            recipients=_texts(data.get("recipients")),
-            text=_optional_text(data.get("text")),
-            venue=_optional_text(data.get("venue")),
-            source=Source.from_dict(data.get("source")),
-            tags=_texts(data.get("tags")),
+            recipients=_texts(get("recipients")),
+            text=text,
+            venue=venue,
+            source=Source.from_dict(get("source")),
+            tags=_texts(get("tags")),
             target=Quantity.from_dict(target) if target else None,
             deadline=Deadline.from_dict(deadline) if deadline else None,
-            condition=Condition.from_dict(data.get("condition")),
-            notes=_optional_text(data.get("notes")),
-            created_at=_text(data.get("created_at", "")),
-            updated_at=_text(data.get("updated_at", "")),
+            condition=Condition.from_dict(get("condition")),
+            notes=notes,
+            created_at=created_at,
+            updated_at=updated_at,
         )
 
     def to_dict(self) -> JSONDict:
@@ -392,17 +394,27 @@ class Evidence(NamedTuple):
     @classmethod
     def from_dict(cls, evidence_id: int, data: JSONDict) -> Evidence:
         quantity = data.get("quantity")
+        pledge_id, recorded_at, summary = data["pledge_id"], data["recorded_at"], data["summary"]
+        meets_condition, supersedes = data.get("meets_condition", False), data.get("supersedes")
+        if not (
+            type(pledge_id) is int
+            and type(recorded_at) is str
+            and type(summary) is str
+            and type(meets_condition) is bool
+            and (supersedes is None or type(supersedes) is int)
+        ):
+            raise _wrong("evidence", data)
         return cls(
             id=evidence_id,
-            pledge_id=_whole(data["pledge_id"]),
+            pledge_id=pledge_id,
             observed_on=date.fromisoformat(data["observed_on"]),
-            recorded_at=_text(data["recorded_at"]),
-            summary=_text(data["summary"]),
+            recorded_at=recorded_at,
+            summary=summary,
             stance=_stored_stance(data["stance"]),
             source=Source.from_dict(data.get("source")),
             quantity=Quantity.from_dict(quantity) if quantity else None,
-            meets_condition=_flag(data.get("meets_condition", False)),
-            supersedes=_optional_whole(data.get("supersedes")),
+            meets_condition=meets_condition,
+            supersedes=supersedes,
         )
 
     def to_dict(self) -> JSONDict:
@@ -435,17 +447,29 @@ class HistoryEntry(NamedTuple):
 
     @classmethod
     def from_dict(cls, entry_id: int, data: JSONDict) -> HistoryEntry:
+        get = data.get
+        pledge_id, field, reason, recorded_at = data["pledge_id"], data["field"], get("reason", ""), data["recorded_at"]
+        change, evidence_id = get("change", 0), get("evidence_id")
+        if not (
+            type(pledge_id) is int
+            and type(field) is str
+            and type(reason) is str
+            and type(recorded_at) is str
+            and type(change) is int
+            and (evidence_id is None or type(evidence_id) is int)
+        ):
+            raise _wrong("history", data)
         return cls(
             id=entry_id,
-            pledge_id=_whole(data["pledge_id"]),
-            field=_text(data["field"]),
-            old=data.get("old"),
-            new=data.get("new"),
-            reason=_text(data.get("reason", "")),
+            pledge_id=pledge_id,
+            field=field,
+            old=get("old"),
+            new=get("new"),
+            reason=reason,
             effective_on=date.fromisoformat(data["effective_on"]),
-            recorded_at=_text(data["recorded_at"]),
-            change=_whole(data.get("change", 0)),
-            evidence_id=_optional_whole(data.get("evidence_id")),
+            recorded_at=recorded_at,
+            change=change,
+            evidence_id=evidence_id,
         )
 
     def to_dict(self) -> JSONDict:
