@@ -77,8 +77,17 @@ def stamp_of(path: Path) -> Stamp | None:
 
 
 def stamp_of_open(descriptor: int) -> Stamp:
-    info = os.fstat(descriptor)
+    return stamp_of_stat(os.fstat(descriptor))
+
+
+def stamp_of_stat(info: os.stat_result) -> Stamp:
+    # The change time is set by every change, even one that puts the modification time back.
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _owned(info: os.stat_result) -> bool:
+    """Whether this user owns the file (where the system has owners)."""
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
 
 
 # File times come from a clock that ticks every few milliseconds (two seconds on FAT): a file
@@ -139,8 +148,7 @@ def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
         return None
     try:
         info = os.fstat(handle.fileno())
-        owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
-        if owned and not info.st_mode & 0o022 and _unpickler()(handle).load() == _header(stamp):
+        if _owned(info) and not info.st_mode & 0o022 and _unpickler()(handle).load() == _header(stamp):
             return handle
     except Exception:  # any damage to the file means only that there is no cache
         pass
@@ -178,12 +186,11 @@ def load(store: Path, stamp: Stamp) -> Records | None:
 
 def _well_formed(records: object) -> bool:
     """Exactly the tables of a store, each typed records by int id: anything else is no cache."""
-    from tracker.model import Evidence, HistoryEntry, Pledge
+    from tracker.store import RECORD_TYPES
 
-    kinds = {"pledges": Pledge, "evidence": Evidence, "history": HistoryEntry}
-    if not isinstance(records, dict) or records.keys() != kinds.keys():
+    if not isinstance(records, dict) or records.keys() != RECORD_TYPES.keys():
         return False
-    for name, kind in kinds.items():
+    for name, kind in RECORD_TYPES.items():
         table = records[name]
         if not isinstance(table, dict):
             return False
@@ -262,7 +269,7 @@ def _prune(folder: Path) -> None:
                 stale = now - info.st_mtime > ABANDONED_AFTER
             else:
                 stale = now - max(info.st_atime, info.st_mtime) > UNUSED_FOR
-            if stale and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            if stale and _owned(info):
                 os.unlink(entry.path)
         except OSError:
             continue
@@ -300,10 +307,9 @@ def run_deferred() -> bool:
         devnull = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):
             os.dup2(devnull, stream)
-        # Nor any other file the command was given: a reader waiting for its end would wait
-        # for the save.
-        os.closerange(3, devnull)
-        os.closerange(devnull + 1, _open_files_limit())
+        # Nor any other file the command was given (devnull's own descriptor included): a reader
+        # waiting for its end would wait for the save.
+        os.closerange(3, _open_files_limit())
         os.setsid()
         for job in pending:
             job()

@@ -1095,7 +1095,8 @@ def run() -> None:
     try:
         app()
     except StoreError as error:  # raised outside a command, e.g. while resolving the store path
-        fail(str(error), error.exit_code)
+        typer.echo(f"tracker: error: {error}", err=True)
+        code = error.exit_code
     except SystemExit as done:
         code = done.code
     finally:

@@ -16,14 +16,8 @@ from typing import Any
 import orjson
 
 from tracker.migrations import SCHEMA_VERSION
-from tracker.model import Evidence, HistoryEntry, Pledge
-from tracker.store import _RECORD_KEY, META, META_ID, TABLES
+from tracker.store import _RECORD_KEY, META, META_ID, RECORD_TYPES, TABLES
 
-_LOADERS: dict[str, Any] = {
-    "pledges": Pledge.from_dict,
-    "evidence": Evidence.from_dict,
-    "history": HistoryEntry.from_dict,
-}
 _REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
     "pledges": {
         "uuid": (str,),
@@ -132,7 +126,7 @@ def diagnose(tables: Any) -> list[str]:
             record_problems = _record_problems(name, record)
             if not record_problems:
                 try:
-                    _LOADERS[name](int(key), record)
+                    RECORD_TYPES[name].from_dict(int(key), record)
                 except (KeyError, TypeError, ValueError, AttributeError) as error:
                     record_problems.append(f"invalid value ({type(error).__name__}: {error})")
             problems.extend(f"{where}: {problem}" for problem in record_problems)

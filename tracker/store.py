@@ -168,7 +168,7 @@ def check_shape(tables: Any) -> str | None:
         table = tables.get(name, {})
         if not isinstance(table, dict):
             return f"the {name} table is not an object"
-        load = _LOADERS[name]
+        load = RECORD_TYPES[name].from_dict
         limit = next_ids[name]
         typed: dict[int, Any] = {}
         for key, record in table.items():
@@ -189,10 +189,11 @@ def check_shape(tables: Any) -> str | None:
     return None
 
 
-_LOADERS: dict[str, Any] = {
-    "pledges": Pledge.from_dict,
-    "evidence": Evidence.from_dict,
-    "history": HistoryEntry.from_dict,
+# Each table's record type; its `from_dict` is the check that a stored record is sound.
+RECORD_TYPES: dict[str, type[Pledge] | type[Evidence] | type[HistoryEntry]] = {
+    "pledges": Pledge,
+    "evidence": Evidence,
+    "history": HistoryEntry,
 }
 
 
@@ -358,7 +359,7 @@ class Session:
                 return known[name]
         table = self.tables[name]
         if not isinstance(table, TypedTable):
-            load = _LOADERS[name]
+            load = RECORD_TYPES[name].from_dict
             known = self._known_tables()
             if known is not None:
                 typed = dict(known[name])
@@ -399,21 +400,16 @@ class Session:
         return list(self._typed("pledges").values())
 
     def pledge(self, pledge_id: int) -> Pledge:
-        if self._storage is None:
+        found: Pledge | None
+        if self._storage is None or isinstance(self.tables["pledges"], TypedTable):
             pledges: dict[int, Pledge] = self._typed("pledges")
             found = pledges.get(pledge_id)
-            if found is None:
-                raise NotFoundError(f"no pledge with id {pledge_id}; `tracker list` shows the ids")
-            return found
-        table = self.tables["pledges"]
-        if isinstance(table, TypedTable):
-            typed: dict[int, Pledge] = table.typed
-            if pledge_id in typed:
-                return typed[pledge_id]
-        record = table.get(str(pledge_id))
-        if record is None:
+        else:
+            record = self.tables["pledges"].get(str(pledge_id))
+            found = Pledge.from_dict(pledge_id, record) if record is not None else None
+        if found is None:
             raise NotFoundError(f"no pledge with id {pledge_id}; `tracker list` shows the ids")
-        return Pledge.from_dict(pledge_id, record)
+        return found
 
     def _uuids(self) -> Iterator[tuple[int, str]]:
         """Each pledge's id and uuid, from whichever form of the pledges this session holds."""
@@ -501,7 +497,7 @@ class Session:
         if self._storage is not None and self._known is not None:
             table = self.tables[name]
             if not isinstance(table, TypedTable):
-                load = _LOADERS[name]
+                load = RECORD_TYPES[name].from_dict
                 return [load(int(key), record) for key, record in table.items() if record["pledge_id"] == pledge_id]
         return list(self._by_pledge(name).get(pledge_id, ()))
 
@@ -724,8 +720,9 @@ class Store:
 
         with self._locked():
             self._remove_stale_temp_files()
-            seen = self._identity()
             read = self._read(trust_cache=True)
+            # The file as it was read (None: no file, or one that changed while it was read).
+            seen = read.stamp
             known = functools.partial(cache.load, self.path, read.stamp) if read.cached and read.stamp else None
             session = Session(read.tables, known=known)
             migrations = read.migrations
@@ -752,17 +749,17 @@ class Store:
         for temp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             temp.unlink(missing_ok=True)
 
-    def _identity(self) -> tuple[int, int, int, int, int] | None:
+    def _identity(self) -> Stamp | None:
         """What tells this store file from another one put in its place, or from itself changed
-        (None: no file). The change time is set by every change, even one that puts the
-        modification time back."""
+        (None: no file)."""
+        from tracker import cache
+
         try:
-            info = self.path.stat()
+            return cache.stamp_of_stat(self.path.stat())
         except FileNotFoundError:
             return None
         except OSError as error:
             raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
-        return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size, info.st_ctime_ns)
 
     def backups(self) -> list[Path]:
         """The backups of the store that exist: the rotated ones newest first, then the copy
