@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pytest
@@ -42,78 +42,82 @@ def _seed(add: Callable[..., int], invoke: Callable[..., Any]) -> None:
     )
 
 
-def test_a_read_keeps_the_records_and_the_next_read_uses_them(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
-) -> None:
+class Cached(NamedTuple):
+    """A seeded store whose records the cache holds, and what `list` printed of it."""
+
+    store: Path
+    where: Path
+    stamp: cache.Stamp
+    listing: str
+
+
+@pytest.fixture
+def cached(add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path) -> Cached:
     _seed(add, invoke)
-    first = _listing(invoke)
-    where = cache.cache_file(isolated_store)
-    assert where is not None and where.parent == cache_dir and where.exists()
-    stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None and cache.has_records(isolated_store, stamp)
-    session = Store(isolated_store).snapshot()
+    listing = _listing(invoke)
+    where, stamp = cache.cache_file(isolated_store), cache.stamp_of(isolated_store)
+    assert where is not None and stamp is not None and cache.has_records(isolated_store, stamp)
+    return Cached(isolated_store, where, stamp, listing)
+
+
+def _plant(cached: Cached, records: object, header: object = None) -> None:
+    """Write a cache file by hand: `header` (default: the right one for the store) then `records`."""
+    with cached.where.open("wb") as handle:
+        pickle.dump(cache._header(cached.stamp) if header is None else header, handle)
+        pickle.dump(records, handle)
+
+
+def test_a_read_keeps_the_records_and_the_next_read_uses_them(
+    cached: Cached, invoke: Callable[..., Any], cache_dir: Path
+) -> None:
+    assert cached.where.parent == cache_dir
+    session = Store(cached.store).snapshot()
     assert session._storage is None  # the file was not parsed
     assert [pledge.title for pledge in session.pledges()] == [
         "Provide 150,000 more vaccine doses",
         "Hold further joint drills",
     ]
-    assert _listing(invoke) == first
+    assert _listing(invoke) == cached.listing
     # A command that needs the stored form still gets it.
     assert invoke("export", "json").exit_code == 0
 
 
-def test_an_edit_by_hand_of_the_same_size_is_seen_not_the_cache(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
-) -> None:
-    _seed(add, invoke)
-    _listing(invoke)
-    before = cache.stamp_of(isolated_store)
-    text = isolated_store.read_text()
-    isolated_store.write_text(text.replace("Hold further joint drills", "Hold further JOINT drills"))
-    assert cache.stamp_of(isolated_store) != before
+def test_an_edit_by_hand_of_the_same_size_is_seen_not_the_cache(cached: Cached, invoke: Callable[..., Any]) -> None:
+    text = cached.store.read_text()
+    cached.store.write_text(text.replace("Hold further joint drills", "Hold further JOINT drills"))
+    assert cache.stamp_of(cached.store) != cached.stamp
     assert "Hold further JOINT drills" in _listing(invoke)
 
 
 def test_an_edit_that_damages_the_store_is_refused_although_the_cache_holds_the_old_file(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+    cached: Cached, invoke: Callable[..., Any]
 ) -> None:
-    _seed(add, invoke)
-    _listing(invoke)
-    tables = orjson.loads(isolated_store.read_bytes())
+    tables = orjson.loads(cached.store.read_bytes())
     tables["pledges"]["2"]["status"] = "maybe"
-    isolated_store.write_bytes(b"".join(serialize(tables)))
-    damaged = isolated_store.read_bytes()
+    cached.store.write_bytes(b"".join(serialize(tables)))
+    damaged = cached.store.read_bytes()
     for args in (["list"], ["evidence", "add", "2", "Drills held", "--date", "2021-09-01"]):
         result = invoke(*args)
         assert result.exit_code == 3 and "damaged" in result.stderr
-    assert isolated_store.read_bytes() == damaged
+    assert cached.store.read_bytes() == damaged
 
 
 @pytest.mark.parametrize(
-    "content",
-    [b"", b"garbage", b"\x80\x05K\x01.", pickle.dumps(("not", "a", "header"))],
-    ids=["empty", "garbage", "a number", "another header"],
+    "damage",
+    [
+        lambda body: b"",
+        lambda body: b"garbage",
+        lambda body: b"\x80\x05K\x01.",
+        lambda body: pickle.dumps(("not", "a", "header")),
+        lambda body: body[:-40],
+    ],
+    ids=["empty", "garbage", "a number", "another header", "cut short"],
 )
 def test_a_damaged_cache_is_ignored(
-    content: bytes, add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
+    damage: Callable[[bytes], bytes], cached: Cached, invoke: Callable[..., Any]
 ) -> None:
-    _seed(add, invoke)
-    first = _listing(invoke)
-    where = cache.cache_file(isolated_store)
-    assert where is not None
-    where.write_bytes(content)
-    assert _listing(invoke) == first
-
-
-def test_a_cache_body_cut_short_is_ignored(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
-) -> None:
-    _seed(add, invoke)
-    first = _listing(invoke)
-    where = cache.cache_file(isolated_store)
-    assert where is not None
-    where.write_bytes(where.read_bytes()[:-40])
-    assert _listing(invoke) == first
+    cached.where.write_bytes(damage(cached.where.read_bytes()))
+    assert _listing(invoke) == cached.listing
 
 
 class _Planted:
@@ -122,42 +126,19 @@ class _Planted:
 
 
 def test_a_planted_cache_cannot_run_code(
-    add: Callable[..., int],
-    invoke: Callable[..., Any],
-    isolated_store: Path,
-    cache_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    cached: Cached, invoke: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    _seed(add, invoke)
-    first = _listing(invoke)
-    stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None
-    where = cache.cache_file(isolated_store)
-    assert where is not None
-    with where.open("wb") as handle:
-        pickle.dump(cache._header(stamp), handle)
-        pickle.dump({"pledges": _Planted()}, handle)
+    _plant(cached, {"pledges": _Planted()})
     monkeypatch.chdir(tmp_path)
-    assert _listing(invoke) == first
+    assert _listing(invoke) == cached.listing
     assert not (tmp_path / "planted").exists()
 
 
-def test_a_cache_from_records_of_another_shape_is_ignored(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
-) -> None:
-    _seed(add, invoke)
-    first = _listing(invoke)
-    stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None
-    where = cache.cache_file(isolated_store)
-    assert where is not None
-    header = list(cache._header(stamp))
+def test_a_cache_from_records_of_another_shape_is_ignored(cached: Cached, invoke: Callable[..., Any]) -> None:
+    header = list(cache._header(cached.stamp))
     header[2] = (("Pledge", ("id", "title")),)
-    with where.open("wb") as handle:
-        pickle.dump(tuple(header), handle)
-        pickle.dump({"pledges": {}, "evidence": {}, "history": {}}, handle)
-    assert _listing(invoke) == first
+    _plant(cached, {"pledges": {}, "evidence": {}, "history": {}}, tuple(header))
+    assert _listing(invoke) == cached.listing
 
 
 def test_caching_can_be_turned_off(
@@ -272,27 +253,14 @@ def test_a_save_prunes_caches_unused_for_a_month_and_abandoned_temp_files(
     assert left == {running.name, recent.name, *(path.name for path in unrelated)}
 
 
-def test_a_cache_file_others_can_write_is_not_read(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
-) -> None:
-    _seed(add, invoke)
-    first = _listing(invoke)
-    where, stamp = cache.cache_file(isolated_store), cache.stamp_of(isolated_store)
-    assert where is not None and stamp is not None and cache.has_records(isolated_store, stamp)
-    where.chmod(0o666)
-    assert not cache.has_records(isolated_store, stamp)
-    assert _listing(invoke) == first
+def test_a_cache_file_others_can_write_is_not_read(cached: Cached, invoke: Callable[..., Any]) -> None:
+    cached.where.chmod(0o666)
+    assert not cache.has_records(cached.store, cached.stamp)
+    assert _listing(invoke) == cached.listing
 
 
-def test_a_cache_of_the_wrong_shape_is_ignored(
-    add: Callable[..., int], invoke: Callable[..., Any], isolated_store: Path, cache_dir: Path
-) -> None:
-    _seed(add, invoke)
-    first = _listing(invoke)
-    stamp = cache.stamp_of(isolated_store)
-    where = cache.cache_file(isolated_store)
-    assert stamp is not None and where is not None
-    good = cache.load(isolated_store, stamp)
+def test_a_cache_of_the_wrong_shape_is_ignored(cached: Cached, invoke: Callable[..., Any]) -> None:
+    good = cache.load(cached.store, cached.stamp)
     assert good is not None
     for records in (
         {"pledges": {}},
@@ -300,11 +268,9 @@ def test_a_cache_of_the_wrong_shape_is_ignored(
         {**good, "pledges": {2: good["pledges"][1]}},
         {**good, "evidence": good["pledges"]},
     ):
-        with where.open("wb") as handle:
-            pickle.dump(cache._header(stamp), handle)
-            pickle.dump(records, handle)
-        assert cache.load(isolated_store, stamp) is None
-        assert _listing(invoke) == first
+        _plant(cached, records)
+        assert cache.load(cached.store, cached.stamp) is None
+        assert _listing(invoke) == cached.listing
 
 
 def test_a_file_read_just_after_it_changed_is_cached_only_once_its_times_have_settled(
