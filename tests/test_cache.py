@@ -152,6 +152,21 @@ def test_caching_can_be_turned_off(
     assert not cache_dir.exists()
 
 
+def test_a_cache_setting_that_is_neither_on_nor_off_is_refused(
+    cached: Cached, invoke: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_CACHE", "disabled")
+    before = cached.store.read_bytes()
+    for args in (["list"], ["add", "Another", "--actor", "Russia"]):
+        result = invoke(*args)
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == "tracker: error: TRACKER_CACHE='disabled' is neither on nor off\n"
+    assert cached.store.read_bytes() == before
+    for setting in ("on", "OFF", " 0 ", "yes", ""):
+        monkeypatch.setenv("TRACKER_CACHE", setting)
+        assert _listing(invoke) == cached.listing
+
+
 def test_a_cache_folder_that_cannot_be_written_is_no_error(
     add: Callable[..., int], invoke: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,8 +103,13 @@ def settled(stamp: Stamp, seen_at_ns: int) -> bool:
 
 def cache_file(store: Path) -> Path | None:
     """Where the cache of the store at `store` lives (None: caching is off)."""
-    if os.environ.get("TRACKER_CACHE", "").strip().lower() in ("0", "off", "no", "false"):
+    setting = os.environ.get("TRACKER_CACHE", "").strip().lower()
+    if setting in ("0", "off", "no", "false"):
         return None
+    if setting not in ("", "1", "on", "yes", "true"):
+        from tracker.errors import BadInputError
+
+        raise BadInputError(f"TRACKER_CACHE='{os.environ['TRACKER_CACHE']}' is neither on nor off")
     folder = os.environ.get("TRACKER_CACHE_DIR")
     if folder:
         base = Path(folder)
