@@ -33,7 +33,7 @@ from tracker import __version__
 
 Stamp = tuple[int, int, int, int, int]
 Records = dict[str, dict[int, Any]]
-_FORMAT = 1
+_FORMAT = 2
 
 
 @functools.cache
@@ -138,8 +138,9 @@ def _unpickler() -> Any:
     return RecordUnpickler
 
 
-def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
-    """The cache file, positioned after its header, if the header is for this very store file.
+def _open_matching(store: Path, stamp: Stamp) -> tuple[BinaryIO, bool] | None:
+    """The cache file, positioned at its records, if its header is for this very store file; with
+    whether that file is in the layout tracker writes (see `save`).
 
     Only a cache file that this user owns and only this user can write is read at all: loading
     one builds our record types, and nobody else should be able to choose what they hold.
@@ -153,21 +154,26 @@ def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
         return None
     try:
         info = os.fstat(handle.fileno())
-        if _owned(info) and not info.st_mode & 0o022 and _unpickler()(handle).load() == _header(stamp):
-            return handle
+        if _owned(info) and not info.st_mode & 0o022:
+            unpickler = _unpickler()(handle)
+            if unpickler.load() == _header(stamp):
+                written_by_tracker = unpickler.load()
+                if type(written_by_tracker) is bool:
+                    return handle, written_by_tracker
     except Exception:  # any damage to the file means only that there is no cache
         pass
     handle.close()
     return None
 
 
-def has_records(store: Path, stamp: Stamp) -> bool:
-    """Whether the cache holds the records of this very store file (its header only is read)."""
-    handle = _open_matching(store, stamp)
-    if handle is None:
-        return False
-    handle.close()
-    return True
+def held(store: Path, stamp: Stamp) -> bool | None:
+    """Whether the cache holds the records of this very store file (its header only is read):
+    None when it does not, else whether the file is in the layout tracker writes."""
+    found = _open_matching(store, stamp)
+    if found is None:
+        return None
+    found[0].close()
+    return found[1]
 
 
 def load(store: Path, stamp: Stamp) -> Records | None:
@@ -176,12 +182,12 @@ def load(store: Path, stamp: Stamp) -> Records | None:
     Header and records are read through one open file: a save that replaces the cache file
     meanwhile cannot pair this header with another file's records.
     """
-    handle = _open_matching(store, stamp)
-    if handle is None:
+    found = _open_matching(store, stamp)
+    if found is None:
         return None
     import io
 
-    with handle:
+    with found[0] as handle:
         try:
             records = _unpickler()(io.BytesIO(handle.read())).load()
         except Exception:  # a damaged body is a missing cache, never an error
@@ -205,28 +211,33 @@ def _well_formed(records: object) -> bool:
     return True
 
 
-def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
+def save(store: Path, stamp: Stamp, records: Callable[[], Records], written_by_tracker: bool = False) -> None:
     """Keep `records()` as the records of the store file with `stamp`; now, or after the command
-    when saves are deferred. Failing to save is not an error: the next command reads the file."""
+    when saves are deferred. Failing to save is not an error: the next command reads the file.
+
+    `written_by_tracker` says the file is exactly what `store.serialize` wrote (this command
+    wrote it): a later write may then edit its bytes (see `tracker.layout`). A file read from
+    disk may have been written by hand in another layout, so it is not marked.
+    """
     if cache_file(store) is None:
         return
     if _deferred is not None:
-        _deferred.append(lambda: _write_if_current(store, stamp, records))
+        _deferred.append(lambda: _write_if_current(store, stamp, records, written_by_tracker))
     else:
-        _write_if_current(store, stamp, records)
+        _write_if_current(store, stamp, records, written_by_tracker)
 
 
-def _write_if_current(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
+def _write_if_current(store: Path, stamp: Stamp, records: Callable[[], Records], written_by_tracker: bool) -> None:
     """Save unless the store file has changed since: a cache of a file that is gone is work for
     nothing (a script writing many times in a row would pile up such saves)."""
     if stamp_of(store) != stamp:
         return
     built = records()
     if stamp_of(store) == stamp:
-        _write(store, stamp, built)
+        _write(store, stamp, built, written_by_tracker)
 
 
-def _write(store: Path, stamp: Stamp, records: Records) -> None:
+def _write(store: Path, stamp: Stamp, records: Records, written_by_tracker: bool) -> None:
     import pickle
     import tempfile
 
@@ -241,6 +252,7 @@ def _write(store: Path, stamp: Stamp, records: Records) -> None:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(written_by_tracker, handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(records, handle, protocol=pickle.HIGHEST_PROTOCOL)
         # Readers open the cache by name: the rename gives them the old file or the new one whole.
         os.replace(temp_name, where)

@@ -19,7 +19,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -29,7 +29,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from tracker import journal
+from tracker import journal, layout
 from tracker.errors import NotFoundError, StoreDamagedError, StoreError, StoreLockedError, StoreVersionError
 from tracker.migrations import JOURNAL, SCHEMA_VERSION, migrate
 from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge
@@ -42,6 +42,8 @@ KEPT_BACKUPS = 5
 TABLES = ("pledges", "evidence", "history")
 META = "_meta"
 META_ID = "1"
+# Every table of a store file, in the order `serialize` writes them (sorted by name).
+FILE_TABLES = tuple(sorted((META, JOURNAL, *TABLES)))
 UUID_PREFIX_MIN = 4
 
 
@@ -84,7 +86,7 @@ class _IntKeys(MutableMapping[int, Any]):
 
     __slots__ = ("stored",)
 
-    def __init__(self, stored: dict[str, Any]) -> None:
+    def __init__(self, stored: MutableMapping[str, Any]) -> None:
         self.stored = stored
 
     def __getitem__(self, key: int) -> Any:
@@ -121,7 +123,15 @@ class IncrementalTable(Table):
         tables = self._storage.read()
         if tables is None:
             tables = {}
-        stored = dict(tables.get(self.name, {}))
+        current = tables.get(self.name, {})
+        if isinstance(current, layout.PartialTable):
+            # Changed in place: it keeps what was changed, to write only that (it drops its
+            # typed records itself).
+            updater(_IntKeys(current))  # type: ignore[arg-type]
+            self._storage.write(tables)
+            self.clear_cache()
+            return
+        stored = dict(current)
         updater(_IntKeys(stored))  # type: ignore[arg-type]
         tables[self.name] = stored
         self._storage.write(tables)
@@ -358,6 +368,10 @@ class Session:
             if known is not None:
                 return known[name]
         table = self.tables[name]
+        if isinstance(table, layout.PartialTable):
+            if table.typed is None:
+                table.typed = self._typed_partial(name, table)
+            return table.typed
         if not isinstance(table, TypedTable):
             load = RECORD_TYPES[name].from_dict
             known = self._known_tables()
@@ -376,6 +390,21 @@ class Session:
             self.tables[name] = table
         return table.typed
 
+    def _typed_partial(self, name: str, table: layout.PartialTable) -> dict[int, Any]:
+        """A table read from the file's bytes as typed records: the cache's, with the records this
+        command read or changed built again (the cache always holds such a file's records)."""
+        load = RECORD_TYPES[name].from_dict
+        known = self._known_tables()
+        if known is None or table.is_whole():
+            return {int(key): load(int(key), record) for key, record in table.items()}
+        typed = dict(known[name])
+        for key, record in table.edited():
+            if record is None:
+                typed.pop(int(key), None)
+            else:
+                typed[int(key)] = load(int(key), record)
+        return typed
+
     def typed_tables(self) -> dict[str, dict[int, Any]]:
         """Every table's typed records, as the cache keeps them."""
         return {name: self._typed(name) for name in TABLES}
@@ -384,13 +413,14 @@ class Session:
         """Evidence or history grouped by pledge id, in one pass per snapshot of the table."""
         typed = self._typed(name)
         table = self.tables[name] if self._storage is not None else None
-        groups = table.by_pledge if isinstance(table, TypedTable) else self._groups.get(name)
+        keeper = table if isinstance(table, (TypedTable, layout.PartialTable)) else None
+        groups = keeper.by_pledge if keeper is not None else self._groups.get(name)
         if groups is None:
             groups = {}
             for record in typed.values():
                 groups.setdefault(record.pledge_id, []).append(record)
-            if isinstance(table, TypedTable):
-                table.by_pledge = groups
+            if keeper is not None:
+                keeper.by_pledge = groups
             else:
                 self._groups[name] = groups
         return groups
@@ -473,7 +503,7 @@ class Session:
     def remove_pledge(self, pledge_id: int) -> None:
         self._touch("pledges", pledge_id)
         self.pledge_table.remove(doc_ids=[pledge_id])
-        evidence_ids = [int(key) for key, record in self.tables["evidence"].items() if record["pledge_id"] == pledge_id]
+        evidence_ids = [int(key) for key, _ in self._stored_of("evidence", pledge_id)]
         for evidence_id in evidence_ids:
             self._touch("evidence", evidence_id)
         if evidence_ids:
@@ -491,15 +521,22 @@ class Session:
         """One pledge's evidence or history entries, in store order.
 
         In a write whose records the cache holds, the table's records have not been built: the
-        stored ones are searched instead (a dict lookup each) and only the pledge's are built,
-        rather than loading every typed record of the store for one pledge's few.
+        stored ones are searched instead (in the file's bytes, or a dict lookup each) and only the
+        pledge's are built, rather than loading every typed record of the store for one pledge's few.
         """
         if self._storage is not None and self._known is not None:
             table = self.tables[name]
-            if not isinstance(table, TypedTable):
+            if not isinstance(table, (TypedTable, layout.PartialTable)) or table.typed is None:
                 load = RECORD_TYPES[name].from_dict
-                return [load(int(key), record) for key, record in table.items() if record["pledge_id"] == pledge_id]
+                return [load(int(key), record) for key, record in self._stored_of(name, pledge_id)]
         return list(self._by_pledge(name).get(pledge_id, ()))
+
+    def _stored_of(self, name: str, pledge_id: int) -> list[tuple[str, Any]]:
+        """One pledge's evidence or history entries in their stored form, by key."""
+        table = self.tables[name]
+        if isinstance(table, layout.PartialTable):
+            return table.with_field("pledge_id", pledge_id)
+        return [(key, record) for key, record in table.items() if record["pledge_id"] == pledge_id]
 
     def evidence_for(self, pledge_id: int) -> list[Evidence]:
         return sorted(self._records_of("evidence", pledge_id), key=lambda item: (item.observed_on, item.id))
@@ -558,12 +595,20 @@ class Session:
                 self.meta_table.update({"changes": changes}, doc_ids=[int(META_ID)])
 
 
+class _Bytes(NamedTuple):
+    """A store file in `serialize`'s layout, as read, and where each of its tables is."""
+
+    raw: bytes
+    spans: dict[str, tuple[int, int]]
+
+
 class _Read(NamedTuple):
     tables: dict[str, Any]
     migrations: list[str]
     stamp: Stamp | None  # None: no file, or one that changed while it was read
     cached: bool  # the cache holds this file, so it was not checked again
     seen_at: int  # when it was read (time.time_ns)
+    source: _Bytes | None = None  # the file's bytes, when `tables` are read from them as needed
 
 
 class Store:
@@ -596,7 +641,9 @@ class Store:
         """The tables, brought up to the current schema, with what identifies the file read.
 
         With `trust_cache`, a file that the cache holds is not checked again: it was checked when
-        its records were cached, and a command builds only the records it reads.
+        its records were cached, and a command builds only the records it reads. If tracker wrote
+        that file, it is not even parsed: its records are read from its bytes as the command needs
+        them, and the write edits those bytes (see `tracker.layout`).
         """
         from tracker import cache
 
@@ -619,12 +666,19 @@ class Store:
                 raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
         if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies the file
             raise self._damaged("the file is empty")
+        held = cache.held(self.path, stamp) if trust_cache and stamp is not None else None
+        if held:
+            spans = layout.sections(raw, FILE_TABLES)
+            if spans is not None:
+                tables = layout.partial_tables(raw, spans, small=(META, JOURNAL))
+                if tables[META].get(META_ID, {}).get("schema_version") == SCHEMA_VERSION:
+                    return _Read(tables, [], stamp, True, seen_at, _Bytes(raw, spans))
         try:
             tables = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             raise self._damaged(f"not valid JSON: {error}") from None
         del raw  # the parsed tables replace the file's bytes; both at once are the peak of a read
-        cached = trust_cache and stamp is not None and cache.has_records(self.path, stamp)
+        cached = held is not None
         if cached:
             # A store that needs migrating is checked in full, as it would be without a cache.
             try:
@@ -736,12 +790,12 @@ class Store:
                     )
                 if migrations:
                     self._keep_before_migration()
-                self._write(session.tables)
+                self._write_payload(serialize(session.tables, read.source))
                 # The file was written here, under the lock, so its records are known: it is cached
                 # at once, without waiting for its times to settle as a file read is.
                 written = cache.stamp_of(self.path)
                 if written is not None:
-                    cache.save(self.path, written, session.typed_tables)
+                    cache.save(self.path, written, session.typed_tables, written_by_tracker=True)
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files of a writer that was killed; only a lock holder writes, so under the lock
@@ -795,10 +849,7 @@ class Store:
                 raise StoreError(f"cannot restore store {self.path}: {error.strerror or error}") from None
             return aside
 
-    def _write(self, tables: dict[str, Any]) -> None:
-        self._write_payload(serialize(tables))
-
-    def _write_payload(self, payload: tuple[bytes, ...], keep_backup: bool = True) -> None:
+    def _write_payload(self, payload: Sequence[bytes | memoryview], keep_backup: bool = True) -> None:
         directory = self.path.parent
         try:
             descriptor, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
@@ -849,10 +900,17 @@ class Store:
         os.replace(staged, self.backup)
 
 
-def serialize(tables: dict[str, Any]) -> tuple[bytes, bytes]:
-    """The store file's bytes, sorted keys and a two-space indent so it diffs well, in the two
-    parts it is written in: joining them would copy the whole file once more."""
-    return orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS), b"\n"
+def serialize(tables: dict[str, Any], source: _Bytes | None = None) -> Sequence[bytes | memoryview]:
+    """The store file's bytes, sorted keys and a two-space indent so it diffs well, in the parts
+    it is written in: joining them would copy the whole file once more.
+
+    Tables read from `source`'s bytes as needed are written as those bytes with the changed
+    records encoded again in their places: the same file, without encoding it all.
+    """
+    if source is not None and tables.keys() == source.spans.keys():
+        return layout.file_parts(source.raw, source.spans, tables)
+    whole = {name: dict(table) if isinstance(table, layout.PartialTable) else table for name, table in tables.items()}
+    return orjson.dumps(whole, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS), b"\n"
 
 
 def _umask() -> int:

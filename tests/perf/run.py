@@ -600,6 +600,14 @@ SAVE_POLL_SECONDS = 0.02
 SAVE_TIMEOUT_SECONDS = 120.0
 # A library call saves the cache at once, where the installed command leaves it to a forked child.
 PRIME = "import sys; from pathlib import Path; from tracker.store import Store; Store(Path(sys.argv[1])).snapshot()"
+# A write leaves the file as tracker wrote it, and the cache says so: the next write may then
+# edit the file's bytes instead of parsing it. This rewrites the copy (the same content, under
+# the lock) as the analyst's previous write would have left it.
+PRIME_WRITTEN = (
+    "import sys; from pathlib import Path; from tracker.store import Store\n"
+    "with Store(Path(sys.argv[1])).transaction() as session:\n"
+    "    session.storage.changed = True"
+)
 
 
 @contextmanager
@@ -621,30 +629,34 @@ def cache_settings(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def cache_holds(store: Path, env: Mapping[str, str]) -> bool:
-    """Whether the cache `env` points tracker at holds this very store file, as it is now."""
+def cache_holds(store: Path, env: Mapping[str, str], written: bool = False) -> bool:
+    """Whether the cache `env` points tracker at holds this very store file, as it is now (and,
+    with `written`, knows that tracker wrote it)."""
     from tracker import cache
 
     with cache_settings(env):
         stamp = cache.stamp_of(store)
-        return stamp is not None and cache.has_records(store, stamp)
+        held = cache.held(store, stamp) if stamp is not None else None
+        return held is not None and (held or not written)
 
 
-def prime_cache(store: Path, env: dict[str, str], cwd: Path) -> None:
-    """Fill the cache with the store file's records (untimed), and check that it holds them.
+def prime_cache(store: Path, env: dict[str, str], cwd: Path, written: bool = False) -> None:
+    """Fill the cache with the store file's records (untimed), and check that it holds them:
+    by reading the file or, with `written`, by rewriting it as a tracker write does.
 
-    A file changed moments ago (here: just copied) is cached only once its times have settled
-    (`tracker.cache.SETTLED_AFTER_NS`), so this waits for that first.
+    A file changed moments ago (here: just copied) is cached by a read only once its times have
+    settled (`tracker.cache.SETTLED_AFTER_NS`), so a read waits for that first.
     """
     from tracker import cache
 
-    info = store.stat()
-    settled_at = max(info.st_mtime_ns, info.st_ctime_ns) + cache.SETTLED_AFTER_NS
-    time.sleep(max(0.0, (settled_at - time.time_ns()) / 1e9) + 0.05)
-    run = run_once([sys.executable, "-c", PRIME, str(store)], env, cwd)
+    if not written:
+        info = store.stat()
+        settled_at = max(info.st_mtime_ns, info.st_ctime_ns) + cache.SETTLED_AFTER_NS
+        time.sleep(max(0.0, (settled_at - time.time_ns()) / 1e9) + 0.05)
+    run = run_once([sys.executable, "-c", PRIME_WRITTEN if written else PRIME, str(store)], env, cwd)
     if run.code != 0:
         raise SetupError(f"priming the cache: exit {run.code}: {run.err.decode(errors='replace')[-200:]}")
-    if not cache_holds(store, env):
+    if not cache_holds(store, env, written):
         raise SetupError(f"the cache does not hold {store.name} after priming it")
 
 
@@ -817,7 +829,7 @@ def bench_size(n: int, runs: int, work: Path, task: str | None, floors: dict[str
 
     def fresh_cached_copy() -> None:
         fresh_copy()
-        prime_cache(write_copy, env, folder)
+        prime_cache(write_copy, env, folder, written=True)
 
     def store_cached() -> None:
         if not cache_holds(store, env):
@@ -1062,8 +1074,11 @@ def render(
         "For each store, tracker keeps the checked records of the file it last read or wrote in a cache, "
         "stamped with that file's identity (device, inode, size, modification and change times); a later "
         "command on the same file loads them instead of parsing and checking the file. A plain row is timed "
-        "with the cache holding the file, filled beforehand and not timed (for a write, before each run, for "
-        "its fresh copy): this is every command after the first on a file that nothing else has changed. "
+        "with the cache holding the file, filled beforehand and not timed: this is every command after the "
+        "first on a file that nothing else has changed. For a write, before each run, its fresh copy is "
+        "rewritten (same content) by a tracker write, untimed, as the analyst's previous write leaves it: the "
+        "cache then knows tracker wrote the file, and the timed write edits the changed records into the "
+        "file's bytes instead of parsing and encoding the whole file. "
         "A row marked (no cache) is the same command with `TRACKER_CACHE=off`, which parses and checks the "
         "whole file: this is what the first command costs after another program changed the file (with the "
         "cache on, that command also forks the process that saves the cache; the fork is not in these "

@@ -1,0 +1,163 @@
+"""Writes that edit the store file's bytes give exactly the file a whole rewrite gives."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker import cache, layout
+from tracker.migrations import JOURNAL
+from tracker.store import FILE_TABLES, META, META_ID, Store, empty_tables, serialize
+
+SMALL = (META, JOURNAL)
+
+# Text that tests the layout's assumptions: newlines, quotes, indents and braces inside strings.
+tricky_text = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(['\n    "7": {', "\n    }", '"pledge_id": 3', "\n      ", "}, {", "\\", ""]),
+)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), tricky_text)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(tricky_text, inner, max_size=3)),
+    max_leaves=8,
+)
+record_key = st.integers(0, 300).map(str)  # "10" sorts before "9": text order, not number order
+pledge_ref = st.integers(0, 12)
+
+
+@st.composite
+def records(draw: st.DrawFn) -> dict[str, Any]:
+    record = draw(st.dictionaries(st.sampled_from(["a", "old", "summary", "zeta"]), json_value, max_size=3))
+    record["pledge_id"] = draw(pledge_ref)
+    return record
+
+
+@st.composite
+def stores(draw: st.DrawFn) -> dict[str, Any]:
+    tables = empty_tables()
+    for name in ("pledges", "evidence", "history"):
+        tables[name] = draw(st.dictionaries(record_key, records(), max_size=12))
+    journal_entry = st.dictionaries(tricky_text, json_value, max_size=2)
+    tables[JOURNAL] = draw(st.dictionaries(record_key, journal_entry, max_size=3))
+    return tables
+
+
+operation = st.tuples(
+    st.sampled_from(["get", "contains", "set", "delete", "change in place", "with pledge", "length"]),
+    st.sampled_from(["pledges", "evidence", "history"]),
+    record_key,
+    records(),
+)
+
+
+def _file(parts: Any) -> bytes:
+    return b"".join(bytes(part) for part in parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stores(), st.lists(operation, max_size=12))
+def test_an_edited_file_is_the_file_a_whole_rewrite_gives(tables: dict[str, Any], operations: list[Any]) -> None:
+    raw = _file(serialize(tables))
+    spans = layout.sections(raw, FILE_TABLES)
+    assert spans is not None
+    partial = layout.partial_tables(raw, spans, SMALL)
+    model = copy.deepcopy(tables)
+    for kind, name, key, record in operations:
+        table, expected = partial[name], model[name]
+        if kind == "get":
+            assert table.get(key) == expected.get(key)
+        elif kind == "contains":
+            assert (key in table) == (key in expected)
+        elif kind == "set":
+            table[key], expected[key] = copy.deepcopy(record), copy.deepcopy(record)
+        elif kind == "delete" and key in expected:
+            del table[key], expected[key]
+        elif kind == "change in place" and key in expected:
+            table[key]["summary"] = expected[key]["summary"] = "changed\n in place"
+        elif kind == "with pledge":
+            found = table.with_field("pledge_id", record["pledge_id"])
+            assert found == sorted((k, r) for k, r in expected.items() if r["pledge_id"] == record["pledge_id"])
+        elif kind == "length":
+            assert len(table) == len(expected) and set(table) == set(expected)
+    partial[META][META_ID]["changes"] = model[META][META_ID]["changes"] = 7
+    assert _file(layout.file_parts(raw, spans, partial)) == _file(serialize(model))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(lambda tables: json.dumps(tables, sort_keys=True), id="on one line"),
+        pytest.param(lambda tables: json.dumps(tables, sort_keys=True, indent=4) + "\n", id="four-space indent"),
+        pytest.param(lambda tables: _file(serialize(dict(tables, extra={}))).decode(), id="another table"),
+        pytest.param(lambda tables: _file(serialize(tables)).decode() + " ", id="text after the end"),
+        pytest.param(
+            lambda tables: _file(serialize({k: v for k, v in tables.items() if k != JOURNAL})).decode(),
+            id="a table missing",
+        ),
+    ],
+)
+def test_a_file_in_another_layout_is_not_edited(text: Callable[[dict[str, Any]], str]) -> None:
+    tables = empty_tables()
+    tables["pledges"] = {"1": {"pledge_id": 1}}
+    assert layout.sections(text(tables).encode(), FILE_TABLES) is None
+
+
+def _seed(invoke: Callable[..., Any], store: Path) -> None:
+    for step in (
+        ["add", "Provide 150,000 more vaccine doses", "--actor", "Russia", "--made-on", "2021-04-07"],
+        ["add", "Hold further joint drills", "--actor", "Pakistan", "--made-on", "2021-04-07"],
+        ["evidence", "add", "1", "First doses arrive", "--date", "2021-06-01"],
+    ):
+        result = invoke("--db", str(store), *step)
+        assert result.exit_code == 0, result.output
+
+
+def _edits_bytes(store: Path) -> bool:
+    """Whether the next write to `store` would edit its bytes rather than parse it whole."""
+    return Store(store)._read(trust_cache=True).source is not None
+
+
+def test_a_write_after_a_tracker_write_edits_the_bytes_and_leaves_a_canonical_file(
+    invoke: Callable[..., Any], isolated_store: Path
+) -> None:
+    _seed(invoke, isolated_store)
+    assert _edits_bytes(isolated_store)
+    for step in (
+        ["evidence", "add", "2", "Drills held", "--date", "2021-09-01", "--status", "fulfilled"],
+        ["edit", "1", "--title", "Provide more doses"],
+        ["rm", "1", "--yes"],
+        ["undo"],
+    ):
+        result = invoke("--db", str(isolated_store), *step)
+        assert result.exit_code == 0, (step, result.output)
+        raw = isolated_store.read_bytes()
+        assert raw == _file(serialize(orjson.loads(raw))), step
+        assert _edits_bytes(isolated_store), step
+    assert invoke("--db", str(isolated_store), "doctor").exit_code == 0
+
+
+def test_a_file_rewritten_by_hand_in_another_layout_is_read_whole_and_written_in_ours(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(invoke, isolated_store)
+    isolated_store.write_text(json.dumps(json.loads(isolated_store.read_text()), indent=1))
+    # A read caches the file once its times have settled; pretend they have.
+    monkeypatch.setattr(cache, "SETTLED_AFTER_NS", -(10**12))
+    assert invoke("--db", str(isolated_store), "list").exit_code == 0
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None and cache.held(isolated_store, stamp) is False
+    assert not _edits_bytes(isolated_store)
+    result = invoke("--db", str(isolated_store), "evidence", "add", "2", "Drills held", "--date", "2021-09-01")
+    assert result.exit_code == 0, result.output
+    raw = isolated_store.read_bytes()
+    assert raw == _file(serialize(orjson.loads(raw)))
+    assert _edits_bytes(isolated_store)

@@ -1,0 +1,285 @@
+"""The store file's fixed layout, and writes that edit its bytes instead of rewriting it.
+
+`store.serialize` writes the tables with sorted keys and a two-space indent, so a file it wrote
+has one layout: the tables in name order, one line per record key at four spaces
+(`\\n    "12": {`), each record closed by `\\n    }`. JSON strings cannot hold a raw newline,
+so a newline followed by exactly that indent is always structure, never text; and record keys
+(decimal ids) are in text order, so one record is found by bisecting the bytes.
+
+A write to a large store changes a few records. Parsing the whole file to change them, and
+encoding it all again, is most of what such a write costs and needs the file several times
+over in memory. When the file is known to be one that `serialize` wrote (the cache holds it,
+checked, and says so), a write instead reads its records from the bytes as it needs them
+(`PartialTable`) and writes the same bytes with only the changed records encoded again
+(`file_parts`). The result is byte for byte what `serialize` would write for the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+_TABLE_END = b"\n  }"
+_RECORD_LINE = b'\n    "'
+_RECORD_END = b"\n    }"
+_FIELD_INDENT = b"\n      "
+
+
+def encode(value: Any, depth: int) -> bytes:
+    """`value` as `serialize` writes it `depth` levels deep (its inner lines indented to match)."""
+    return orjson.dumps(value, option=_OPTIONS).replace(b"\n", b"\n" + b"  " * depth)
+
+
+def sections(raw: bytes, names: tuple[str, ...]) -> dict[str, tuple[int, int]] | None:
+    """Where each top-level table's value starts and ends in `raw`, if the file has exactly the
+    tables `names` (in that order) in the layout `serialize` writes; None otherwise."""
+    if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
+        return None
+    found: dict[str, tuple[int, int]] = {}
+    position = 1
+    for name in names:
+        head = b"\n  " + orjson.dumps(name) + b": "
+        if not raw.startswith(head, position):
+            return None
+        start = position + len(head)
+        if raw.startswith(b"{}", start):
+            end = start + 2
+        elif raw.startswith(b"{\n", start):
+            close = raw.find(_TABLE_END, start)
+            if close == -1:
+                return None
+            end = close + len(_TABLE_END)
+        else:
+            return None
+        found[name] = (start, end)
+        position = end + 1 if raw.startswith(b",", end) else end
+    return found if position == len(raw) - 3 else None
+
+
+class PartialTable(MutableMapping[str, Any]):
+    """One table of a store file as TinyDB sees it (stored records by decimal key), read from the
+    file's bytes a record at a time.
+
+    Every record handed out or set is kept (`_edited`), as is every key removed, and only they
+    are encoded again when the file is written: a record handed out but left unchanged encodes
+    to the bytes it came from. Anything that needs the whole table (iterating it, its length)
+    parses it once, and the table is then encoded whole.
+
+    `typed` and `by_pledge` are the session's typed records of the table and their grouping,
+    kept here so that any change to the table drops them.
+    """
+
+    def __init__(self, raw: bytes, start: int, end: int) -> None:
+        self._raw = raw
+        self._start = start
+        self._end = end
+        self._edited: dict[str, Any] = {}
+        self._removed: set[str] = set()
+        self._whole: dict[str, Any] | None = None
+        self.typed: dict[int, Any] | None = None
+        self.by_pledge: dict[int, list[Any]] | None = None
+
+    # finding records in the bytes ----------------------------------------------------------
+    @property
+    def _close(self) -> int:
+        """Where the records end: before the closing `\\n  }` (or at the `}` of an empty `{}`)."""
+        return self._start + 1 if self._end - self._start == 2 else self._end - len(_TABLE_END)
+
+    def _key_at(self, line: int) -> bytes:
+        begin = line + len(_RECORD_LINE)
+        return self._raw[begin : self._raw.index(b'"', begin)]
+
+    def _locate(self, key: bytes, low: int) -> tuple[int, bool]:
+        """The first record line at or after `low` whose key is not below `key` (or the end of
+        the records), and whether its key is `key`."""
+        raw, close = self._raw, self._close
+        high = close
+        # Bisect on byte positions: the first record line at or after a position has a key that
+        # grows with the position, as the records are in key order. (A line found at or past
+        # `high` has a key not below `key`, by what `high` is, so it moves `high` as it should.)
+        while low < high:
+            middle = (low + high) // 2
+            line = raw.find(_RECORD_LINE, middle, close)
+            if line != -1 and self._key_at(line) < key:
+                low = line + 1
+            else:
+                high = middle
+        line = raw.find(_RECORD_LINE, low, close)
+        if line == -1:
+            return close, False
+        return line, self._key_at(line) == key
+
+    def _value_span(self, line: int, key: bytes) -> tuple[int, int]:
+        start = line + len(_RECORD_LINE) + len(key) + len(b'": ')
+        if self._raw.startswith(b"{}", start):
+            return start, start + 2
+        return start, self._raw.index(_RECORD_END, start) + len(_RECORD_END)
+
+    def _stored(self, key: str) -> Any:
+        """The record under `key` as the bytes hold it, or None."""
+        encoded = key.encode()
+        line, found = self._locate(encoded, self._start + 1)
+        if not found:
+            return None
+        start, end = self._value_span(line, encoded)
+        return orjson.loads(memoryview(self._raw)[start:end])
+
+    def _whole_table(self) -> dict[str, Any]:
+        if self._whole is None:
+            whole: dict[str, Any] = orjson.loads(memoryview(self._raw)[self._start : self._end])
+            for key in self._removed:
+                whole.pop(key, None)
+            whole.update(self._edited)
+            self._whole = whole
+        return self._whole
+
+    def _changed(self) -> None:
+        self.typed = None
+        self.by_pledge = None
+
+    # the mapping ---------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        if self._whole is not None:
+            self._changed()  # the caller may change the record in place
+            return self._whole[key]
+        if key in self._removed:
+            raise KeyError(key)
+        record = self._edited.get(key)
+        if record is None:
+            record = self._stored(key)
+            if record is None:
+                raise KeyError(key)
+        self._edited[key] = record
+        self._changed()
+        return record
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if self._whole is not None:
+            return key in self._whole
+        if key in self._edited:
+            return True
+        return key not in self._removed and self._locate(key.encode(), self._start + 1)[1]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._changed()
+        if self._whole is not None:
+            self._whole[key] = value
+            return
+        self._edited[key] = value
+        self._removed.discard(key)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._changed()
+        if self._whole is not None:
+            del self._whole[key]
+            return
+        self._edited.pop(key, None)
+        self._removed.add(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole_table())
+
+    def __len__(self) -> int:
+        return len(self._whole_table())
+
+    # what a write needs --------------------------------------------------------------------
+    def edited(self) -> Iterator[tuple[str, Any]]:
+        """Each key handed out, set or removed, with its record now (None: removed)."""
+        if self._whole is not None:
+            yield from self._whole.items()
+            return
+        yield from self._edited.items()
+        for key in self._removed:
+            yield key, None
+
+    def is_whole(self) -> bool:
+        return self._whole is not None
+
+    def with_field(self, field: str, value: int) -> list[tuple[str, Any]]:
+        """The records whose top-level `field` is the number `value` (a pledge's evidence or
+        history), found by searching the bytes for the field's line, in key order."""
+        if self._whole is not None:
+            return [(key, record) for key, record in self._whole.items() if record.get(field) == value]
+        raw, needle = self._raw, _FIELD_INDENT + orjson.dumps(field) + b": " + str(value).encode()
+        keys: set[str] = {key for key, record in self._edited.items() if record.get(field) == value}
+        position = self._start
+        while (hit := raw.find(needle, position, self._end)) != -1:
+            position = hit + len(needle)
+            if raw[position] in b",\n":  # not a longer number with the same digits first
+                line = raw.rfind(_RECORD_LINE, self._start, hit)
+                key = self._key_at(line).decode()
+                if key not in self._edited and key not in self._removed:
+                    keys.add(key)
+        return [(key, self[key]) for key in sorted(keys)]
+
+    def encoded(self) -> list[bytes | memoryview]:
+        """The table's value as `serialize` would write it: the file's bytes, with the records
+        handed out, set or removed encoded again in their places."""
+        raw = self._raw
+        if self._whole is not None:
+            return [encode(self._whole, 1)]
+        changes = sorted({*self._edited, *self._removed})
+        if not changes:
+            return [memoryview(raw)[self._start : self._end]]
+        # The records are units joined by commas: runs of untouched ones are kept as they are in
+        # the bytes (their inner commas included), and changed ones encoded between them.
+        units: list[bytes | memoryview] = []
+        close = self._close
+        position = self._start + 1
+        for key in changes:
+            encoded_key = key.encode()
+            line, found = self._locate(encoded_key, position)
+            if line > position:
+                run_end = line - 1 if raw[line - 1] == ord(",") else line
+                units.append(memoryview(raw)[position:run_end])
+            if found:
+                position = self._value_span(line, encoded_key)[1]
+                if raw.startswith(b",", position):
+                    position += 1
+            else:
+                position = line
+            if key not in self._removed:
+                units.append(_RECORD_LINE + encoded_key + b'": ' + encode(self._edited[key], 2))
+        if position < close:
+            units.append(memoryview(raw)[position:close])
+        if not units:
+            return [b"{}"]
+        parts: list[bytes | memoryview] = [b"{"]
+        for number, unit in enumerate(units):
+            if number:
+                parts.append(b",")
+            parts.append(unit)
+        parts.append(_TABLE_END)
+        return parts
+
+
+def partial_tables(raw: bytes, spans: dict[str, tuple[int, int]], small: tuple[str, ...]) -> dict[str, Any]:
+    """The tables of a file in `serialize`'s layout: those named in `small` parsed whole, the
+    others read from the bytes as needed."""
+    view = memoryview(raw)
+    return {
+        name: orjson.loads(view[start:end]) if name in small else PartialTable(raw, start, end)
+        for name, (start, end) in spans.items()
+    }
+
+
+def file_parts(raw: bytes, spans: dict[str, tuple[int, int]], tables: dict[str, Any]) -> list[bytes | memoryview]:
+    """The file `serialize` would write for `tables`, which `partial_tables` made from `raw` (and
+    which still has exactly those tables), as parts to write one after another."""
+    view = memoryview(raw)
+    parts: list[bytes | memoryview] = []
+    position = 0
+    for name, (start, end) in spans.items():
+        parts.append(view[position:start])
+        table = tables[name]
+        parts.extend(table.encoded() if isinstance(table, PartialTable) else [encode(table, 1)])
+        position = end
+    parts.append(view[position:])
+    return parts
