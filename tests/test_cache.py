@@ -60,12 +60,12 @@ def cached(add: Callable[..., int], invoke: Callable[..., Any], isolated_store: 
     return Cached(isolated_store, where, stamp, listing)
 
 
-def _plant(cached: Cached, records: object, header: object = None, written_by_tracker: object = False) -> None:
-    """Write a cache file by hand: `header` (default: the right one for the store), whether the
-    store is in tracker's own layout, then `records`."""
+def _plant(cached: Cached, records: object, header: object = None, spans: object = None) -> None:
+    """Write a cache file by hand: `header` (default: the right one for the store), where the
+    store's tables are (None: not known), then `records`."""
     with cached.where.open("wb") as handle:
         pickle.dump(cache._header(cached.stamp) if header is None else header, handle)
-        pickle.dump(written_by_tracker, handle)
+        pickle.dump(spans, handle)
         pickle.dump(records, handle)
 
 

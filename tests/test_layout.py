@@ -154,10 +154,57 @@ def test_a_file_rewritten_by_hand_in_another_layout_is_read_whole_and_written_in
     monkeypatch.setattr(cache, "SETTLED_AFTER_NS", -(10**12))
     assert invoke("--db", str(isolated_store), "list").exit_code == 0
     stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None and cache.held(isolated_store, stamp) is False
+    assert stamp is not None and cache.held(isolated_store, stamp) == cache.Held(spans=None)
     assert not _edits_bytes(isolated_store)
     result = invoke("--db", str(isolated_store), "evidence", "add", "2", "Drills held", "--date", "2021-09-01")
     assert result.exit_code == 0, result.output
     raw = isolated_store.read_bytes()
     assert raw == _file(serialize(orjson.loads(raw)))
     assert _edits_bytes(isolated_store)
+
+
+def _plant_spans(store: Path, spans: object) -> None:
+    """Keep the cache's records of `store` but replace what it says of the file's layout."""
+    stamp = cache.stamp_of(store)
+    assert stamp is not None
+    records = cache.load(store, stamp)
+    assert records is not None
+    cache._write(store, stamp, records, spans)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "spans",
+    [
+        pytest.param(lambda real: {name: (start + 1, end + 1) for name, (start, end) in real.items()}, id="shifted"),
+        pytest.param(lambda real: {**real, "pledges": (real["pledges"][0], real["history"][1])}, id="wrong end"),
+        pytest.param(lambda real: dict(list(real.items())[1:]), id="a table missing"),
+    ],
+)
+def test_a_cache_that_misplaces_the_tables_cannot_misplace_a_write(
+    spans: Callable[[dict[str, tuple[int, int]]], object], invoke: Callable[..., Any], isolated_store: Path
+) -> None:
+    _seed(invoke, isolated_store)
+    real = layout.sections(isolated_store.read_bytes(), FILE_TABLES)
+    assert real is not None
+    _plant_spans(isolated_store, spans(real))
+    # The spans are checked against the bytes; where they do not fit, the tables are searched for.
+    expected = orjson.loads(isolated_store.read_bytes())
+    result = invoke("--db", str(isolated_store), "evidence", "add", "2", "Drills held", "--date", "2021-09-01")
+    assert result.exit_code == 0, result.output
+    raw = isolated_store.read_bytes()
+    assert raw == _file(serialize(orjson.loads(raw)))
+    after = orjson.loads(raw)
+    added = set(after["evidence"]) - set(expected["evidence"])
+    assert len(added) == 1 and after["evidence"][added.pop()]["summary"] == "Drills held"
+    assert after["pledges"] == expected["pledges"] and after["history"] == expected["history"]
+
+
+@pytest.mark.parametrize("spans", ["pledges", {"pledges": [1, 2]}, {"pledges": (1, "2")}, {1: (1, 2)}])
+def test_a_cache_whose_layout_is_not_spans_is_no_cache(
+    spans: object, invoke: Callable[..., Any], isolated_store: Path
+) -> None:
+    _seed(invoke, isolated_store)
+    _plant_spans(isolated_store, spans)
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None and cache.held(isolated_store, stamp) is None
+    assert invoke("--db", str(isolated_store), "list").exit_code == 0

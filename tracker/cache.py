@@ -27,9 +27,12 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from tracker import __version__
+
+if TYPE_CHECKING:
+    from tracker.layout import Spans
 
 Stamp = tuple[int, int, int, int, int]
 Records = dict[str, dict[int, Any]]
@@ -138,9 +141,27 @@ def _unpickler() -> Any:
     return RecordUnpickler
 
 
-def _open_matching(store: Path, stamp: Stamp) -> tuple[BinaryIO, bool] | None:
+class Held(NamedTuple):
+    """What the cache knows of a store file besides its records."""
+
+    # Where each table's value is in the file, when tracker wrote it (see `save`); None when the
+    # file was read from disk, maybe written by hand in another layout.
+    spans: Spans | None
+
+
+def _spans_or_none(spans: object) -> bool:
+    return spans is None or (
+        isinstance(spans, dict)
+        and all(
+            type(name) is str and type(span) is tuple and len(span) == 2 and all(type(at) is int for at in span)
+            for name, span in spans.items()
+        )
+    )
+
+
+def _open_matching(store: Path, stamp: Stamp) -> tuple[BinaryIO, Held] | None:
     """The cache file, positioned at its records, if its header is for this very store file; with
-    whether that file is in the layout tracker writes (see `save`).
+    what else the cache knows of that file.
 
     Only a cache file that this user owns and only this user can write is read at all: loading
     one builds our record types, and nobody else should be able to choose what they hold.
@@ -157,18 +178,18 @@ def _open_matching(store: Path, stamp: Stamp) -> tuple[BinaryIO, bool] | None:
         if _owned(info) and not info.st_mode & 0o022:
             unpickler = _unpickler()(handle)
             if unpickler.load() == _header(stamp):
-                written_by_tracker = unpickler.load()
-                if type(written_by_tracker) is bool:
-                    return handle, written_by_tracker
+                spans = unpickler.load()
+                if _spans_or_none(spans):
+                    return handle, Held(spans)
     except Exception:  # any damage to the file means only that there is no cache
         pass
     handle.close()
     return None
 
 
-def held(store: Path, stamp: Stamp) -> bool | None:
-    """Whether the cache holds the records of this very store file (its header only is read):
-    None when it does not, else whether the file is in the layout tracker writes."""
+def held(store: Path, stamp: Stamp) -> Held | None:
+    """Whether the cache holds the records of this very store file, and what else it knows of it
+    (None: it does not hold them). Only the head of the cache file is read."""
     found = _open_matching(store, stamp)
     if found is None:
         return None
@@ -211,33 +232,42 @@ def _well_formed(records: object) -> bool:
     return True
 
 
-def save(store: Path, stamp: Stamp, records: Callable[[], Records], written_by_tracker: bool = False) -> None:
+def save(
+    store: Path,
+    stamp: Stamp,
+    records: Callable[[], Records],
+    spans: Callable[[], Spans | None] | None = None,
+) -> None:
     """Keep `records()` as the records of the store file with `stamp`; now, or after the command
     when saves are deferred. Failing to save is not an error: the next command reads the file.
 
-    `written_by_tracker` says the file is exactly what `store.serialize` wrote (this command
-    wrote it): a later write may then edit its bytes (see `tracker.layout`). A file read from
-    disk may have been written by hand in another layout, so it is not marked.
+    `spans` is given for a file that this command wrote, so exactly what `store.serialize` wrote:
+    it says where each table is in that file, and a later write may then edit the file's bytes
+    (see `tracker.layout`). A file read from disk may have been written by hand in another
+    layout, and has none.
     """
     if cache_file(store) is None:
         return
     if _deferred is not None:
-        _deferred.append(lambda: _write_if_current(store, stamp, records, written_by_tracker))
+        _deferred.append(lambda: _write_if_current(store, stamp, records, spans))
     else:
-        _write_if_current(store, stamp, records, written_by_tracker)
+        _write_if_current(store, stamp, records, spans)
 
 
-def _write_if_current(store: Path, stamp: Stamp, records: Callable[[], Records], written_by_tracker: bool) -> None:
+def _write_if_current(
+    store: Path, stamp: Stamp, records: Callable[[], Records], spans: Callable[[], Spans | None] | None
+) -> None:
     """Save unless the store file has changed since: a cache of a file that is gone is work for
     nothing (a script writing many times in a row would pile up such saves)."""
     if stamp_of(store) != stamp:
         return
     built = records()
+    found = spans() if spans is not None else None
     if stamp_of(store) == stamp:
-        _write(store, stamp, built, written_by_tracker)
+        _write(store, stamp, built, found)
 
 
-def _write(store: Path, stamp: Stamp, records: Records, written_by_tracker: bool) -> None:
+def _write(store: Path, stamp: Stamp, records: Records, spans: Spans | None) -> None:
     import pickle
     import tempfile
 
@@ -252,7 +282,7 @@ def _write(store: Path, stamp: Stamp, records: Records, written_by_tracker: bool
     try:
         with os.fdopen(descriptor, "wb") as handle:
             pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(written_by_tracker, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(spans, handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(records, handle, protocol=pickle.HIGHEST_PROTOCOL)
         # Readers open the cache by name: the rename gives them the old file or the new one whole.
         os.replace(temp_name, where)

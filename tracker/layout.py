@@ -33,12 +33,19 @@ def encode(value: Any, depth: int) -> bytes:
     return orjson.dumps(value, option=_OPTIONS).replace(b"\n", b"\n" + b"  " * depth)
 
 
-def sections(raw: bytes, names: tuple[str, ...]) -> dict[str, tuple[int, int]] | None:
+Spans = dict[str, tuple[int, int]]
+
+
+def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> Spans | None:
     """Where each top-level table's value starts and ends in `raw`, if the file has exactly the
-    tables `names` (in that order) in the layout `serialize` writes; None otherwise."""
+    tables `names` (in that order) in the layout `serialize` writes; None otherwise.
+
+    Finding where a table ends means searching its bytes; `known` (the spans found when the file
+    was written) spares the search, and is only checked against the bytes.
+    """
     if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
         return None
-    found: dict[str, tuple[int, int]] = {}
+    found: Spans = {}
     position = 1
     for name in names:
         head = b"\n  " + orjson.dumps(name) + b": "
@@ -48,8 +55,9 @@ def sections(raw: bytes, names: tuple[str, ...]) -> dict[str, tuple[int, int]] |
         if raw.startswith(b"{}", start):
             end = start + 2
         elif raw.startswith(b"{\n", start):
-            close = raw.find(_TABLE_END, start)
-            if close == -1:
+            told = known.get(name) if known is not None else None
+            close = told[1] - len(_TABLE_END) if told is not None and told[0] == start else raw.find(_TABLE_END, start)
+            if close < start or not raw.startswith(_TABLE_END, close):
                 return None
             end = close + len(_TABLE_END)
         else:
@@ -260,7 +268,7 @@ class PartialTable(MutableMapping[str, Any]):
         return parts
 
 
-def partial_tables(raw: bytes, spans: dict[str, tuple[int, int]], small: tuple[str, ...]) -> dict[str, Any]:
+def partial_tables(raw: bytes, spans: Spans, small: tuple[str, ...]) -> dict[str, Any]:
     """The tables of a file in `serialize`'s layout: those named in `small` parsed whole, the
     others read from the bytes as needed."""
     view = memoryview(raw)
@@ -270,7 +278,7 @@ def partial_tables(raw: bytes, spans: dict[str, tuple[int, int]], small: tuple[s
     }
 
 
-def file_parts(raw: bytes, spans: dict[str, tuple[int, int]], tables: dict[str, Any]) -> list[bytes | memoryview]:
+def file_parts(raw: bytes, spans: Spans, tables: dict[str, Any]) -> list[bytes | memoryview]:
     """The file `serialize` would write for `tables`, which `partial_tables` made from `raw` (and
     which still has exactly those tables), as parts to write one after another."""
     view = memoryview(raw)

@@ -599,7 +599,7 @@ class _Bytes(NamedTuple):
     """A store file in `serialize`'s layout, as read, and where each of its tables is."""
 
     raw: bytes
-    spans: dict[str, tuple[int, int]]
+    spans: layout.Spans
 
 
 class _Read(NamedTuple):
@@ -667,8 +667,8 @@ class Store:
         if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies the file
             raise self._damaged("the file is empty")
         held = cache.held(self.path, stamp) if trust_cache and stamp is not None else None
-        if held:
-            spans = layout.sections(raw, FILE_TABLES)
+        if held is not None and held.spans is not None:
+            spans = layout.sections(raw, FILE_TABLES, held.spans)
             if spans is not None:
                 tables = layout.partial_tables(raw, spans, small=(META, JOURNAL))
                 if tables[META].get(META_ID, {}).get("schema_version") == SCHEMA_VERSION:
@@ -795,7 +795,22 @@ class Store:
                 # at once, without waiting for its times to settle as a file read is.
                 written = cache.stamp_of(self.path)
                 if written is not None:
-                    cache.save(self.path, written, session.typed_tables, written_by_tracker=True)
+                    spans = functools.partial(self._spans_of, written)
+                    cache.save(self.path, written, session.typed_tables, spans)
+
+    def _spans_of(self, stamp: Stamp) -> layout.Spans | None:
+        """Where each table is in the store file with `stamp` (which this command wrote), for the
+        cache: found by reading the file again when the cache is saved, after the command."""
+        from tracker import cache
+
+        try:
+            with self.path.open("rb") as handle:
+                if cache.stamp_of_open(handle.fileno()) != stamp:
+                    return None
+                raw = handle.read()
+        except OSError:
+            return None
+        return layout.sections(raw, FILE_TABLES)
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files of a writer that was killed; only a lock holder writes, so under the lock

@@ -637,7 +637,7 @@ def cache_holds(store: Path, env: Mapping[str, str], written: bool = False) -> b
     with cache_settings(env):
         stamp = cache.stamp_of(store)
         held = cache.held(store, stamp) if stamp is not None else None
-        return held is not None and (held or not written)
+        return held is not None and (held.spans is not None or not written)
 
 
 def prime_cache(store: Path, env: dict[str, str], cwd: Path, written: bool = False) -> None:
