@@ -129,6 +129,8 @@ def _edits_bytes(store: Path) -> bool:
 def test_a_write_after_a_tracker_write_edits_the_bytes_and_leaves_a_canonical_file(
     invoke: Callable[..., Any], isolated_store: Path
 ) -> None:
+    """(That the records are the ones a whole rewrite gives is `test_cache.py`'s comparison of
+    the same commands with and without the cache.)"""
     _seed(invoke, isolated_store)
     assert _edits_bytes(isolated_store)
     for step in (
@@ -148,19 +150,51 @@ def test_a_write_after_a_tracker_write_edits_the_bytes_and_leaves_a_canonical_fi
 def test_a_file_rewritten_by_hand_in_another_layout_is_read_whole_and_written_in_ours(
     invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Records in number order ("9" before "10") with our indent: the tables are where the
+    layout expects them, but the records are not in the order a bisection needs. Only a file
+    tracker wrote has its tables' places in the cache, so this one is read whole."""
     _seed(invoke, isolated_store)
-    isolated_store.write_text(json.dumps(json.loads(isolated_store.read_text()), indent=1))
+    for number in range(3, 12):
+        assert invoke("add", f"Pledge {number}", "--actor", "Russia", "--made-on", "2021-04-07").exit_code == 0
+    tables = json.loads(isolated_store.read_text())
+    by_number = {name: dict(sorted(table.items(), key=lambda item: int(item[0]))) for name, table in tables.items()}
+    isolated_store.write_text(json.dumps(by_number, indent=2) + "\n")
+    assert layout.sections(isolated_store.read_bytes(), FILE_TABLES) is not None
     # A read caches the file once its times have settled; pretend they have.
     monkeypatch.setattr(cache, "SETTLED_AFTER_NS", -(10**12))
     assert invoke("--db", str(isolated_store), "list").exit_code == 0
     stamp = cache.stamp_of(isolated_store)
     assert stamp is not None and cache.held(isolated_store, stamp) == cache.Held(spans=None)
     assert not _edits_bytes(isolated_store)
-    result = invoke("--db", str(isolated_store), "evidence", "add", "2", "Drills held", "--date", "2021-09-01")
+    result = invoke("--db", str(isolated_store), "evidence", "add", "10", "Drills held", "--date", "2021-09-01")
     assert result.exit_code == 0, result.output
     raw = isolated_store.read_bytes()
     assert raw == _file(serialize(orjson.loads(raw)))
+    written = orjson.loads(raw)
+    assert {name: {key: written[name][key] for key in tables[name]} for name in tables} == tables | {
+        "_meta": written["_meta"],
+        "changes": {key: written["changes"][key] for key in tables["changes"]},
+    }
+    assert [record["pledge_id"] for record in written["evidence"].values()] == [1, 10]
     assert _edits_bytes(isolated_store)
+
+
+def test_an_update_that_fails_halfway_changes_nothing(invoke: Callable[..., Any], isolated_store: Path) -> None:
+    from tinydb.table import Document
+
+    _seed(invoke, isolated_store)
+    assert _edits_bytes(isolated_store)
+    with Store(isolated_store).transaction() as session:
+        existing = dict(session.tables["pledges"]["1"])
+        with pytest.raises(ValueError, match="already exists"):
+            session.pledge_table.insert_multiple(
+                [Document(dict(existing, title="Ghost"), doc_id=9), Document(existing, doc_id=1)]
+            )
+        assert "9" not in session.tables["pledges"]
+        session.update_pledge(session.pledge(2).with_changes(title="Renamed"))
+    raw = isolated_store.read_bytes()
+    assert b"Ghost" not in raw and b"Renamed" in raw
+    assert invoke("--db", str(isolated_store), "doctor").exit_code == 0
 
 
 def _plant_spans(store: Path, spans: object) -> None:
@@ -176,7 +210,8 @@ def _plant_spans(store: Path, spans: object) -> None:
     "spans",
     [
         pytest.param(lambda real: {name: (start + 1, end + 1) for name, (start, end) in real.items()}, id="shifted"),
-        pytest.param(lambda real: {**real, "pledges": (real["pledges"][0], real["history"][1])}, id="wrong end"),
+        pytest.param(lambda real: {**real, "pledges": (real["pledges"][0], real["history"][1])}, id="end before start"),
+        pytest.param(lambda real: {**real, "history": (real["history"][0], real["pledges"][1])}, id="another end"),
         pytest.param(lambda real: dict(list(real.items())[1:]), id="a table missing"),
     ],
 )
@@ -187,7 +222,8 @@ def test_a_cache_that_misplaces_the_tables_cannot_misplace_a_write(
     real = layout.sections(isolated_store.read_bytes(), FILE_TABLES)
     assert real is not None
     _plant_spans(isolated_store, spans(real))
-    # The spans are checked against the bytes; where they do not fit, the tables are searched for.
+    # The spans are checked against the bytes: where a table's start does not fit, its end is
+    # searched for; where its end does not, the file is read whole.
     expected = orjson.loads(isolated_store.read_bytes())
     result = invoke("--db", str(isolated_store), "evidence", "add", "2", "Drills held", "--date", "2021-09-01")
     assert result.exit_code == 0, result.output

@@ -207,6 +207,16 @@ class PartialTable(MutableMapping[str, Any]):
         for key in self._removed:
             yield key, None
 
+    def checkpoint(self) -> tuple[dict[str, Any], set[str], dict[str, Any] | None]:
+        """What `restore` needs to undo the changes made after this (records changed in place
+        excepted, as with a shallow copy of a dict)."""
+        whole = dict(self._whole) if self._whole is not None else None
+        return dict(self._edited), set(self._removed), whole
+
+    def restore(self, checkpoint: tuple[dict[str, Any], set[str], dict[str, Any] | None]) -> None:
+        self._edited, self._removed, self._whole = checkpoint
+        self._changed()
+
     def is_whole(self) -> bool:
         return self._whole is not None
 
@@ -214,7 +224,7 @@ class PartialTable(MutableMapping[str, Any]):
         """The records whose top-level `field` is the number `value` (a pledge's evidence or
         history), found by searching the bytes for the field's line, in key order."""
         if self._whole is not None:
-            return [(key, record) for key, record in self._whole.items() if record.get(field) == value]
+            return sorted((key, record) for key, record in self._whole.items() if record.get(field) == value)
         raw, needle = self._raw, _FIELD_INDENT + orjson.dumps(field) + b": " + str(value).encode()
         keys: set[str] = {key for key, record in self._edited.items() if record.get(field) == value}
         position = self._start

@@ -126,8 +126,14 @@ class IncrementalTable(Table):
         current = tables.get(self.name, {})
         if isinstance(current, layout.PartialTable):
             # Changed in place: it keeps what was changed, to write only that (it drops its
-            # typed records itself).
-            updater(_IntKeys(current))  # type: ignore[arg-type]
+            # typed records itself). An update that fails halfway leaves it as it was, as the
+            # copy below would.
+            checkpoint = current.checkpoint()
+            try:
+                updater(_IntKeys(current))  # type: ignore[arg-type]
+            except BaseException:
+                current.restore(checkpoint)
+                raise
             self._storage.write(tables)
             self.clear_cache()
             return
