@@ -56,16 +56,14 @@ def cached(add: Callable[..., int], invoke: Callable[..., Any], isolated_store: 
     _seed(add, invoke)
     listing = _listing(invoke)
     where, stamp = cache.cache_file(isolated_store), cache.stamp_of(isolated_store)
-    assert where is not None and stamp is not None and cache.held(isolated_store, stamp) is not None
+    assert where is not None and stamp is not None and cache.has_records(isolated_store, stamp)
     return Cached(isolated_store, where, stamp, listing)
 
 
-def _plant(cached: Cached, records: object, header: object = None, spans: object = None) -> None:
-    """Write a cache file by hand: `header` (default: the right one for the store), where the
-    store's tables are (None: not known), then `records`."""
+def _plant(cached: Cached, records: object, header: object = None) -> None:
+    """Write a cache file by hand: `header` (default: the right one for the store) then `records`."""
     with cached.where.open("wb") as handle:
         pickle.dump(cache._header(cached.stamp) if header is None else header, handle)
-        pickle.dump(spans, handle)
         pickle.dump(records, handle)
 
 
@@ -96,7 +94,7 @@ def test_an_edit_that_damages_the_store_is_refused_although_the_cache_holds_the_
 ) -> None:
     tables = orjson.loads(cached.store.read_bytes())
     tables["pledges"]["2"]["status"] = "maybe"
-    cached.store.write_bytes(b"".join(serialize(tables)))
+    cached.store.write_bytes(b"".join(serialize(tables)[0]))
     damaged = cached.store.read_bytes()
     for args in (["list"], ["evidence", "add", "2", "Drills held", "--date", "2021-09-01"]):
         result = invoke(*args)
@@ -246,9 +244,9 @@ def test_the_installed_command_saves_the_cache_after_it_has_answered(tmp_path: P
     stamp = cache.stamp_of(store)
     assert stamp is not None
     deadline = time.monotonic() + 20
-    while cache.held(store, stamp) is None and time.monotonic() < deadline:
+    while not cache.has_records(store, stamp) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert cache.held(store, stamp) is not None
+    assert cache.has_records(store, stamp)
     again = tracker("list")
     assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
 
@@ -275,7 +273,7 @@ def test_a_save_prunes_caches_unused_for_a_month_and_abandoned_temp_files(
 
 def test_a_cache_file_others_can_write_is_not_read(cached: Cached, invoke: Callable[..., Any]) -> None:
     cached.where.chmod(0o666)
-    assert cache.held(cached.store, cached.stamp) is None
+    assert not cache.has_records(cached.store, cached.stamp)
     assert _listing(invoke) == cached.listing
 
 
@@ -303,10 +301,10 @@ def test_a_file_read_just_after_it_changed_is_cached_only_once_its_times_have_se
     isolated_store.write_bytes(isolated_store.read_bytes())  # a change by something else, just now
     _listing(invoke)
     stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None and cache.held(isolated_store, stamp) is None
+    assert stamp is not None and not cache.has_records(isolated_store, stamp)
     monkeypatch.setattr(cache, "SETTLED_AFTER_NS", 0)
     _listing(invoke)
-    assert cache.held(isolated_store, stamp) is not None
+    assert cache.has_records(isolated_store, stamp)
 
 
 def test_a_write_with_its_output_closed_still_succeeds(tmp_path: Path, cache_dir: Path) -> None:

@@ -20,7 +20,7 @@ TRACKER = Path(sys.executable).parent / "tracker"
 def _edit(store: Path, table: str, key: str, field: str, value: Any) -> bytes:
     tables = orjson.loads(store.read_bytes())
     tables[table][key][field] = value
-    edited = b"".join(serialize(tables))
+    edited = b"".join(serialize(tables)[0])
     store.write_bytes(edited)
     return edited
 

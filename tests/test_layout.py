@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker import cache, layout
+from tracker import __version__, cache, layout
 from tracker.migrations import JOURNAL
-from tracker.store import FILE_TABLES, META, META_ID, Store, empty_tables, serialize
+from tracker.store import FILE_TABLES, META, META_ID, Store, _Bytes, empty_tables, serialize
 
 SMALL = (META, JOURNAL)
 
@@ -59,16 +59,23 @@ operation = st.tuples(
 )
 
 
-def _file(parts: Any) -> bytes:
-    return b"".join(bytes(part) for part in parts)
+def _file(written: tuple[list[Any], Any]) -> bytes:
+    """The bytes `serialize` gives, joined."""
+    return b"".join(bytes(part) for part in written[0])
+
+
+def _reference(tables: dict[str, Any]) -> bytes:
+    """The layout's definition: the whole store encoded at once."""
+    return orjson.dumps(tables, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
 @settings(max_examples=300, deadline=None)
 @given(stores(), st.lists(operation, max_size=12))
 def test_an_edited_file_is_the_file_a_whole_rewrite_gives(tables: dict[str, Any], operations: list[Any]) -> None:
     raw = _file(serialize(tables))
+    assert raw == _reference(tables)
     spans = layout.sections(raw, FILE_TABLES)
-    assert spans is not None
+    assert spans is not None and spans == serialize(tables)[1]
     partial = layout.partial_tables(raw, spans, SMALL)
     model = copy.deepcopy(tables)
     for kind, name, key, record in operations:
@@ -89,7 +96,10 @@ def test_an_edited_file_is_the_file_a_whole_rewrite_gives(tables: dict[str, Any]
         elif kind == "length":
             assert len(table) == len(expected) and set(table) == set(expected)
     partial[META][META_ID]["changes"] = model[META][META_ID]["changes"] = 7
-    assert _file(layout.file_parts(raw, spans, partial)) == _file(serialize(model))
+    parts, written_spans = serialize(partial, _Bytes(raw, spans))
+    edited = b"".join(bytes(part) for part in parts)
+    assert edited == _reference(model)
+    assert written_spans == layout.sections(edited, FILE_TABLES)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +152,7 @@ def test_a_write_after_a_tracker_write_edits_the_bytes_and_leaves_a_canonical_fi
         result = invoke("--db", str(isolated_store), *step)
         assert result.exit_code == 0, (step, result.output)
         raw = isolated_store.read_bytes()
-        assert raw == _file(serialize(orjson.loads(raw))), step
+        assert raw == _reference(orjson.loads(raw)), step
         assert _edits_bytes(isolated_store), step
     assert invoke("--db", str(isolated_store), "doctor").exit_code == 0
 
@@ -164,12 +174,13 @@ def test_a_file_rewritten_by_hand_in_another_layout_is_read_whole_and_written_in
     monkeypatch.setattr(cache, "SETTLED_AFTER_NS", -(10**12))
     assert invoke("--db", str(isolated_store), "list").exit_code == 0
     stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None and cache.held(isolated_store, stamp) == cache.Held(spans=None)
+    assert stamp is not None and cache.has_records(isolated_store, stamp)
+    assert cache.layout_of(isolated_store, stamp) is None
     assert not _edits_bytes(isolated_store)
     result = invoke("--db", str(isolated_store), "evidence", "add", "10", "Drills held", "--date", "2021-09-01")
     assert result.exit_code == 0, result.output
     raw = isolated_store.read_bytes()
-    assert raw == _file(serialize(orjson.loads(raw)))
+    assert raw == _reference(orjson.loads(raw))
     written = orjson.loads(raw)
     assert {name: {key: written[name][key] for key in tables[name]} for name in tables} == tables | {
         "_meta": written["_meta"],
@@ -197,13 +208,14 @@ def test_an_update_that_fails_halfway_changes_nothing(invoke: Callable[..., Any]
     assert invoke("--db", str(isolated_store), "doctor").exit_code == 0
 
 
-def _plant_spans(store: Path, spans: object) -> None:
-    """Keep the cache's records of `store` but replace what it says of the file's layout."""
+def _plant_layout(store: Path, spans: object, header: object = None) -> None:
+    """Replace what the cache says of where the tables of `store`'s current file are."""
     stamp = cache.stamp_of(store)
-    assert stamp is not None
-    records = cache.load(store, stamp)
-    assert records is not None
-    cache._write(store, stamp, records, spans)  # type: ignore[arg-type]
+    where = cache._layout_file(store)
+    assert stamp is not None and where is not None
+    if header is None:
+        header = [cache._FORMAT, __version__, list(stamp)]
+    where.write_bytes(orjson.dumps({"header": header, "spans": spans}))
 
 
 @pytest.mark.parametrize(
@@ -221,26 +233,45 @@ def test_a_cache_that_misplaces_the_tables_cannot_misplace_a_write(
     _seed(invoke, isolated_store)
     real = layout.sections(isolated_store.read_bytes(), FILE_TABLES)
     assert real is not None
-    _plant_spans(isolated_store, spans(real))
+    _plant_layout(isolated_store, spans(real))
     # The spans are checked against the bytes: where a table's start does not fit, its end is
     # searched for; where its end does not, the file is read whole.
     expected = orjson.loads(isolated_store.read_bytes())
     result = invoke("--db", str(isolated_store), "evidence", "add", "2", "Drills held", "--date", "2021-09-01")
     assert result.exit_code == 0, result.output
     raw = isolated_store.read_bytes()
-    assert raw == _file(serialize(orjson.loads(raw)))
+    assert raw == _reference(orjson.loads(raw))
     after = orjson.loads(raw)
     added = set(after["evidence"]) - set(expected["evidence"])
     assert len(added) == 1 and after["evidence"][added.pop()]["summary"] == "Drills held"
     assert after["pledges"] == expected["pledges"] and after["history"] == expected["history"]
 
 
-@pytest.mark.parametrize("spans", ["pledges", {"pledges": [1, 2]}, {"pledges": (1, "2")}, {1: (1, 2)}])
-def test_a_cache_whose_layout_is_not_spans_is_no_cache(
-    spans: object, invoke: Callable[..., Any], isolated_store: Path
+@pytest.mark.parametrize(
+    ("spans", "header"),
+    [
+        ("pledges", None),
+        ({"pledges": [1]}, None),
+        ({"pledges": [1, "2"]}, None),
+        ({"pledges": [1, 2, 3]}, None),
+        ({"pledges": [1, 2]}, [cache._FORMAT, "0.0.0", [0, 0, 0, 0, 0]]),
+    ],
+)
+def test_a_layout_note_that_is_not_for_this_file_or_not_spans_is_ignored(
+    spans: object, header: object, invoke: Callable[..., Any], isolated_store: Path
 ) -> None:
     _seed(invoke, isolated_store)
-    _plant_spans(isolated_store, spans)
+    _plant_layout(isolated_store, spans, header)
     stamp = cache.stamp_of(isolated_store)
-    assert stamp is not None and cache.held(isolated_store, stamp) is None
-    assert invoke("--db", str(isolated_store), "list").exit_code == 0
+    assert stamp is not None and cache.layout_of(isolated_store, stamp) is None
+    assert not _edits_bytes(isolated_store)
+    assert invoke("--db", str(isolated_store), "evidence", "add", "2", "Held", "--date", "2021-09-01").exit_code == 0
+    assert _edits_bytes(isolated_store)
+
+
+def test_a_layout_note_others_can_write_is_ignored(invoke: Callable[..., Any], isolated_store: Path) -> None:
+    _seed(invoke, isolated_store)
+    where = cache._layout_file(isolated_store)
+    assert where is not None and _edits_bytes(isolated_store)
+    where.chmod(0o666)
+    assert not _edits_bytes(isolated_store)

@@ -15,7 +15,12 @@ never needed for correctness: one that is missing, stale, damaged, of another tr
 that cannot be written is ignored, and the store is read as before. `TRACKER_CACHE=off` turns it
 off; `TRACKER_CACHE_DIR` moves it.
 
-Saving the cache costs about as much as reading the store once, so a command does not make its
+Beside the records, a small note (`<name>.layout`) says that tracker wrote the store file with
+a given stamp, and where each table is in it. A write whose file has that stamp edits the file's
+bytes instead of parsing it (see `tracker.layout`). The note is written as soon as the store is,
+so the very next write can use it; a file written any other way has no note and is read whole.
+
+Saving the records costs about as much as reading the store once, so a command does not make its
 user wait for it: the console entry point defers saves (`defer_saves`) and runs them in a forked
 child after the command has finished (`run_deferred`). Library callers save at once.
 """
@@ -27,7 +32,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tracker import __version__
 
@@ -141,60 +146,48 @@ def _unpickler() -> Any:
     return RecordUnpickler
 
 
-class Held(NamedTuple):
-    """What the cache knows of a store file besides its records."""
-
-    # Where each table's value is in the file, when tracker wrote it (see `save`); None when the
-    # file was read from disk, maybe written by hand in another layout.
-    spans: Spans | None
-
-
-def _spans_or_none(spans: object) -> bool:
-    return spans is None or (
-        isinstance(spans, dict)
-        and all(
-            type(name) is str and type(span) is tuple and len(span) == 2 and all(type(at) is int for at in span)
-            for name, span in spans.items()
-        )
-    )
-
-
-def _open_matching(store: Path, stamp: Stamp) -> tuple[BinaryIO, Held] | None:
-    """The cache file, positioned at its records, if its header is for this very store file; with
-    what else the cache knows of that file.
-
-    Only a cache file that this user owns and only this user can write is read at all: loading
-    one builds our record types, and nobody else should be able to choose what they hold.
-    """
+def _open_matching(store: Path, stamp: Stamp) -> BinaryIO | None:
+    """The cache file, positioned after its header, if the header is for this very store file."""
     where = cache_file(store)
     if where is None:
         return None
-    try:
-        handle = open(where, "rb")  # noqa: SIM115 (closed by the caller, or here on a mismatch)
-    except OSError:
+    handle = _open_own(where)
+    if handle is None:
         return None
     try:
-        info = os.fstat(handle.fileno())
-        if _owned(info) and not info.st_mode & 0o022:
-            unpickler = _unpickler()(handle)
-            if unpickler.load() == _header(stamp):
-                spans = unpickler.load()
-                if _spans_or_none(spans):
-                    return handle, Held(spans)
+        if _unpickler()(handle).load() == _header(stamp):
+            return handle
     except Exception:  # any damage to the file means only that there is no cache
         pass
     handle.close()
     return None
 
 
-def held(store: Path, stamp: Stamp) -> Held | None:
-    """Whether the cache holds the records of this very store file, and what else it knows of it
-    (None: it does not hold them). Only the head of the cache file is read."""
-    found = _open_matching(store, stamp)
-    if found is None:
+def _open_own(where: Path) -> BinaryIO | None:
+    """A file of the cache folder, if this user owns it and only this user can write it: what it
+    says decides what a command builds, or which bytes of the store it keeps, and nobody else
+    should be able to choose that."""
+    try:
+        handle = open(where, "rb")  # noqa: SIM115 (closed by the caller, or here when refused)
+    except OSError:
         return None
-    found[0].close()
-    return found[1]
+    try:
+        info = os.fstat(handle.fileno())
+        if _owned(info) and not info.st_mode & 0o022:
+            return handle
+    except OSError:
+        pass
+    handle.close()
+    return None
+
+
+def has_records(store: Path, stamp: Stamp) -> bool:
+    """Whether the cache holds the records of this very store file (its header only is read)."""
+    handle = _open_matching(store, stamp)
+    if handle is None:
+        return False
+    handle.close()
+    return True
 
 
 def load(store: Path, stamp: Stamp) -> Records | None:
@@ -203,17 +196,57 @@ def load(store: Path, stamp: Stamp) -> Records | None:
     Header and records are read through one open file: a save that replaces the cache file
     meanwhile cannot pair this header with another file's records.
     """
-    found = _open_matching(store, stamp)
-    if found is None:
+    handle = _open_matching(store, stamp)
+    if handle is None:
         return None
     import io
 
-    with found[0] as handle:
+    with handle:
         try:
             records = _unpickler()(io.BytesIO(handle.read())).load()
         except Exception:  # a damaged body is a missing cache, never an error
             return None
     return records if _well_formed(records) else None
+
+
+def _layout_file(store: Path) -> Path | None:
+    where = cache_file(store)
+    return where.with_suffix(".layout") if where is not None else None
+
+
+def save_layout(store: Path, stamp: Stamp, spans: Spans) -> None:
+    """Note that tracker wrote the store file with `stamp`, and where each of its tables is: a
+    later write may then edit the file's bytes (see `tracker.layout`). A few bytes, written at
+    once (not deferred like the records), so the very next write can use them."""
+    import orjson
+
+    where = _layout_file(store)
+    if where is None:
+        return
+    body = orjson.dumps({"header": [_FORMAT, __version__, list(stamp)], "spans": spans})
+    _replace(where, lambda handle: handle.write(body))
+
+
+def layout_of(store: Path, stamp: Stamp) -> Spans | None:
+    """Where each table is in the store file with `stamp`, if tracker wrote that very file;
+    otherwise None (the file may have been written by hand, in another layout)."""
+    import orjson
+
+    where = _layout_file(store)
+    handle = _open_own(where) if where is not None else None
+    if handle is None:
+        return None
+    with handle:
+        try:
+            found = orjson.loads(handle.read())
+            if found["header"] != [_FORMAT, __version__, list(stamp)]:
+                return None
+            spans = {name: (start, end) for name, (start, end) in found["spans"].items()}
+        except Exception:  # any damage means only that the layout is not known
+            return None
+    if all(type(name) is str and type(start) is int and type(end) is int for name, (start, end) in spans.items()):
+        return spans
+    return None
 
 
 def _well_formed(records: object) -> bool:
@@ -232,48 +265,48 @@ def _well_formed(records: object) -> bool:
     return True
 
 
-def save(
-    store: Path,
-    stamp: Stamp,
-    records: Callable[[], Records],
-    spans: Callable[[], Spans | None] | None = None,
-) -> None:
+def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
     """Keep `records()` as the records of the store file with `stamp`; now, or after the command
-    when saves are deferred. Failing to save is not an error: the next command reads the file.
-
-    `spans` is given for a file that this command wrote, so exactly what `store.serialize` wrote:
-    it says where each table is in that file, and a later write may then edit the file's bytes
-    (see `tracker.layout`). A file read from disk may have been written by hand in another
-    layout, and has none.
-    """
+    when saves are deferred. Failing to save is not an error: the next command reads the file."""
     if cache_file(store) is None:
         return
     if _deferred is not None:
-        _deferred.append(lambda: _write_if_current(store, stamp, records, spans))
+        _deferred.append(lambda: _write_if_current(store, stamp, records))
     else:
-        _write_if_current(store, stamp, records, spans)
+        _write_if_current(store, stamp, records)
 
 
-def _write_if_current(
-    store: Path, stamp: Stamp, records: Callable[[], Records], spans: Callable[[], Spans | None] | None
-) -> None:
+def _write_if_current(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
     """Save unless the store file has changed since: a cache of a file that is gone is work for
     nothing (a script writing many times in a row would pile up such saves)."""
     if stamp_of(store) != stamp:
         return
     built = records()
-    found = spans() if spans is not None else None
     if stamp_of(store) == stamp:
-        _write(store, stamp, built, found)
+        _write(store, stamp, built)
 
 
-def _write(store: Path, stamp: Stamp, records: Records, spans: Spans | None) -> None:
+def _write(store: Path, stamp: Stamp, records: Records) -> None:
     import pickle
-    import tempfile
 
     where = cache_file(store)
     if where is None:
         return
+
+    def dump(handle: BinaryIO) -> None:
+        pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(records, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    _replace(where, dump)
+    _prune(where.parent)
+
+
+def _replace(where: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file of the cache folder through a temp file: readers open it by name, and the
+    rename gives them the old file or the new one whole. Failing is no error."""
+    import pickle
+    import tempfile
+
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temp_name = tempfile.mkstemp(prefix=f".{where.name}.", suffix=".tmp", dir=where.parent)
@@ -281,19 +314,15 @@ def _write(store: Path, stamp: Stamp, records: Records, spans: Spans | None) -> 
         return
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(spans, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(records, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        # Readers open the cache by name: the rename gives them the old file or the new one whole.
+            write(handle)
         os.replace(temp_name, where)
     except (OSError, pickle.PicklingError, RecursionError):
         Path(temp_name).unlink(missing_ok=True)
-    _prune(where.parent)
 
 
 UNUSED_FOR = 30 * 24 * 3600
 ABANDONED_AFTER = 3600
-_OURS = re.compile(r"\.?[0-9a-f]{32}\.records(?:\.[A-Za-z0-9_]+\.tmp)?")
+_OURS = re.compile(r"\.?[0-9a-f]{32}\.(?:records|layout)(?:\.[A-Za-z0-9_]+\.tmp)?")
 
 
 def _prune(folder: Path) -> None:

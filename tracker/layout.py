@@ -8,15 +8,17 @@ so a newline followed by exactly that indent is always structure, never text; an
 
 A write to a large store changes a few records. Parsing the whole file to change them, and
 encoding it all again, is most of what such a write costs and needs the file several times
-over in memory. When the file is known to be one that `serialize` wrote (the cache holds it,
-checked, and says so), a write instead reads its records from the bytes as it needs them
+over in memory. When the file is known to be one that `serialize` wrote (the cache noted where its tables are
+when tracker wrote it), a write instead reads its records from the bytes as it needs them
 (`PartialTable`) and writes the same bytes with only the changed records encoded again
-(`file_parts`). The result is byte for byte what `serialize` would write for the same tables.
+(`PartialTable.encoded`). The result is byte for byte what `serialize` would write for the same
+tables: `serialize` itself writes the file table by table (`assemble`), which is how it knows
+where each table is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
 import orjson
@@ -27,13 +29,43 @@ _RECORD_LINE = b'\n    "'
 _RECORD_END = b"\n    }"
 _FIELD_INDENT = b"\n      "
 
+# Where each top-level table's value starts and ends in a file, by table name.
+Spans = dict[str, tuple[int, int]]
+
 
 def encode(value: Any, depth: int) -> bytes:
     """`value` as `serialize` writes it `depth` levels deep (its inner lines indented to match)."""
     return orjson.dumps(value, option=_OPTIONS).replace(b"\n", b"\n" + b"  " * depth)
 
 
-Spans = dict[str, tuple[int, int]]
+def _head(name: str) -> bytes:
+    """The line that opens a top-level table, up to its value."""
+    return b"\n  " + orjson.dumps(name) + b": "
+
+
+def table_value(name: str, table: Any) -> memoryview:
+    """A whole table's value as it is written under `name`, without copying it to indent it: the
+    encoder writes it inside an object of its own, at the depth it has in the file."""
+    wrapped = orjson.dumps({name: table}, option=_OPTIONS)
+    return memoryview(wrapped)[1 + len(_head(name)) : -2]
+
+
+def assemble(values: Iterable[tuple[str, list[bytes | memoryview]]]) -> tuple[list[bytes | memoryview], Spans]:
+    """The store file, as parts to write one after another, from each table's value (in name
+    order), and where each value is in it."""
+    parts: list[bytes | memoryview] = [b"{"]
+    spans: Spans = {}
+    position = 1
+    for name, value in values:
+        head = (b"," if spans else b"") + _head(name)
+        parts.append(head)
+        start = position = position + len(head)
+        for part in value:
+            parts.append(part)
+            position += len(part)
+        spans[name] = (start, position)
+    parts.append(b"\n}\n" if spans else b"}\n")
+    return parts, spans
 
 
 def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> Spans | None:
@@ -48,7 +80,7 @@ def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> 
     found: Spans = {}
     position = 1
     for name in names:
-        head = b"\n  " + orjson.dumps(name) + b": "
+        head = _head(name)
         if not raw.startswith(head, position):
             return None
         start = position + len(head)
@@ -286,18 +318,3 @@ def partial_tables(raw: bytes, spans: Spans, small: tuple[str, ...]) -> dict[str
         name: orjson.loads(view[start:end]) if name in small else PartialTable(raw, start, end)
         for name, (start, end) in spans.items()
     }
-
-
-def file_parts(raw: bytes, spans: Spans, tables: dict[str, Any]) -> list[bytes | memoryview]:
-    """The file `serialize` would write for `tables`, which `partial_tables` made from `raw` (and
-    which still has exactly those tables), as parts to write one after another."""
-    view = memoryview(raw)
-    parts: list[bytes | memoryview] = []
-    position = 0
-    for name, (start, end) in spans.items():
-        parts.append(view[position:start])
-        table = tables[name]
-        parts.extend(table.encoded() if isinstance(table, PartialTable) else [encode(table, 1)])
-        position = end
-    parts.append(view[position:])
-    return parts

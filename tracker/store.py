@@ -672,9 +672,9 @@ class Store:
                 raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
         if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies the file
             raise self._damaged("the file is empty")
-        held = cache.held(self.path, stamp) if trust_cache and stamp is not None else None
-        if held is not None and held.spans is not None:
-            spans = layout.sections(raw, FILE_TABLES, held.spans)
+        known_spans = cache.layout_of(self.path, stamp) if trust_cache and stamp is not None else None
+        if known_spans is not None:
+            spans = layout.sections(raw, FILE_TABLES, known_spans)
             if spans is not None:
                 tables = layout.partial_tables(raw, spans, small=(META, JOURNAL))
                 if tables[META].get(META_ID, {}).get("schema_version") == SCHEMA_VERSION:
@@ -684,7 +684,7 @@ class Store:
         except orjson.JSONDecodeError as error:
             raise self._damaged(f"not valid JSON: {error}") from None
         del raw  # the parsed tables replace the file's bytes; both at once are the peak of a read
-        cached = held is not None
+        cached = trust_cache and stamp is not None and cache.has_records(self.path, stamp)
         if cached:
             # A store that needs migrating is checked in full, as it would be without a cache.
             try:
@@ -796,27 +796,15 @@ class Store:
                     )
                 if migrations:
                     self._keep_before_migration()
-                self._write_payload(serialize(session.tables, read.source))
+                payload, spans = serialize(session.tables, read.source)
+                self._write_payload(payload)
                 # The file was written here, under the lock, so its records are known: it is cached
-                # at once, without waiting for its times to settle as a file read is.
+                # at once, without waiting for its times to settle as a file read is; and so is
+                # its layout, for the next write.
                 written = cache.stamp_of(self.path)
                 if written is not None:
-                    spans = functools.partial(self._spans_of, written)
-                    cache.save(self.path, written, session.typed_tables, spans)
-
-    def _spans_of(self, stamp: Stamp) -> layout.Spans | None:
-        """Where each table is in the store file with `stamp` (which this command wrote), for the
-        cache: found by reading the file again when the cache is saved, after the command."""
-        from tracker import cache
-
-        try:
-            with self.path.open("rb") as handle:
-                if cache.stamp_of_open(handle.fileno()) != stamp:
-                    return None
-                raw = handle.read()
-        except OSError:
-            return None
-        return layout.sections(raw, FILE_TABLES)
+                    cache.save_layout(self.path, written, spans)
+                    cache.save(self.path, written, session.typed_tables)
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files of a writer that was killed; only a lock holder writes, so under the lock
@@ -859,7 +847,7 @@ class Store:
             if problems:
                 raise StoreError(f"backup {backup} is not a sound store ({problems[0]}); nothing was restored")
             aside = self.path.with_name(f"{self.path.name}.replaced-{moment}")
-            payload = serialize(tables)
+            payload, _ = serialize(tables)
             try:
                 if self.path.exists():
                     import shutil
@@ -921,17 +909,23 @@ class Store:
         os.replace(staged, self.backup)
 
 
-def serialize(tables: dict[str, Any], source: _Bytes | None = None) -> Sequence[bytes | memoryview]:
+def serialize(tables: dict[str, Any], source: _Bytes | None = None) -> tuple[list[bytes | memoryview], layout.Spans]:
     """The store file's bytes, sorted keys and a two-space indent so it diffs well, in the parts
-    it is written in: joining them would copy the whole file once more.
+    it is written in (joining them would copy the whole file once more), and where each table is
+    in them.
 
     Tables read from `source`'s bytes as needed are written as those bytes with the changed
     records encoded again in their places: the same file, without encoding it all.
     """
-    if source is not None and tables.keys() == source.spans.keys():
-        return layout.file_parts(source.raw, source.spans, tables)
-    whole = {name: dict(table) if isinstance(table, layout.PartialTable) else table for name, table in tables.items()}
-    return orjson.dumps(whole, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS), b"\n"
+    edited = source is not None and tables.keys() == source.spans.keys()
+
+    def value(name: str) -> list[bytes | memoryview]:
+        table = tables[name]
+        if isinstance(table, layout.PartialTable):
+            return table.encoded() if edited else [layout.table_value(name, dict(table))]
+        return [layout.table_value(name, table)]
+
+    return layout.assemble((name, value(name)) for name in sorted(tables))
 
 
 def _umask() -> int:

@@ -630,14 +630,15 @@ def cache_settings(env: Mapping[str, str]) -> Iterator[None]:
 
 
 def cache_holds(store: Path, env: Mapping[str, str], written: bool = False) -> bool:
-    """Whether the cache `env` points tracker at holds this very store file, as it is now (and,
-    with `written`, knows that tracker wrote it)."""
+    """Whether the cache `env` points tracker at holds this very store file's records, as it is
+    now (with `written`: knows that tracker wrote that file, and where its tables are)."""
     from tracker import cache
 
     with cache_settings(env):
         stamp = cache.stamp_of(store)
-        held = cache.held(store, stamp) if stamp is not None else None
-        return held is not None and (held.spans is not None or not written)
+        if stamp is None:
+            return False
+        return cache.layout_of(store, stamp) is not None if written else cache.has_records(store, stamp)
 
 
 def prime_cache(store: Path, env: dict[str, str], cwd: Path, written: bool = False) -> None:
