@@ -6,6 +6,7 @@ later are ignored, so a report for a past date can be reproduced byte for byte.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -91,19 +92,75 @@ class Change:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
+# The sections that list pledges, each a `Report` attribute of that name.
+ITEM_SECTIONS = ("overdue", "due", "fulfilled", "stale")
+
+
 class Report:
-    kind: ReportKind
-    options: ReportOptions
-    states: list[rules.PledgeState]
-    counts: dict[Status, int]
-    overdue: list[rules.PledgeState]
-    due: list[rules.PledgeState]
-    fulfilled: list[rules.PledgeState]
-    stale: list[rules.PledgeState]
-    compliance: list[ComplianceRow]
-    changes: list[Change]
-    status_since: dict[int, date]
+    """A report on the pledges as of a date. Each section is worked out when it is first asked
+    for: a report of one kind shows one section, and the others would be work for nothing."""
+
+    def __init__(self, kind: ReportKind, options: ReportOptions, records: Records) -> None:
+        self.kind = kind
+        self.options = options
+        self.records = records
+        self.states = states_as_of(records, options.as_of, options.pledge_filter)
+
+    @functools.cached_property
+    def counts(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for state in self.states:
+            counts[state.pledge.status] += 1
+        return counts
+
+    @functools.cached_property
+    def status_since(self) -> dict[int, date]:
+        history = self.records.history_by_pledge
+        return {state.pledge.id: status_changed_on(state, history.get(state.pledge.id, ())) for state in self.states}
+
+    @functools.cached_property
+    def overdue(self) -> list[rules.PledgeState]:
+        as_of = self.as_of
+        return sorted(
+            (state for state in self.states if state.overdue),
+            key=lambda state: (-(rules.days_late(state.pledge, as_of) or 0), state.pledge.id),
+        )
+
+    @functools.cached_property
+    def due(self) -> list[rules.PledgeState]:
+        as_of, window = self.as_of, self.options.window
+        return sorted(
+            (state for state in self.states if rules.is_due_soon(state.pledge, as_of, window)),
+            key=lambda state: (state.pledge.deadline.date if state.pledge.deadline else as_of, state.pledge.id),
+        )
+
+    @functools.cached_property
+    def fulfilled(self) -> list[rules.PledgeState]:
+        since, status_since = self.options.since, self.status_since
+        fulfilled = [
+            state
+            for state in self.states
+            if state.pledge.status is Status.FULFILLED and (since is None or status_since[state.pledge.id] >= since)
+        ]
+        fulfilled.sort(key=lambda state: (status_since[state.pledge.id], state.pledge.id))
+        return fulfilled
+
+    @functools.cached_property
+    def stale(self) -> list[rules.PledgeState]:
+        stale_days = self.options.stale_days
+        return sorted(
+            (state for state in self.states if rules.is_stale(state, stale_days)),
+            key=lambda state: (state.last_activity, state.pledge.id),
+        )
+
+    @functools.cached_property
+    def compliance(self) -> list[ComplianceRow]:
+        return compliance(self.states)
+
+    @functools.cached_property
+    def changes(self) -> list[Change]:
+        since = self.options.since
+        return changes_since(self.records, self.states, since, self.as_of) if since else []
 
     @property
     def as_of(self) -> date:
@@ -117,9 +174,10 @@ class Report:
         return (self.kind.value,)
 
     def items(self, section: str) -> list[rules.PledgeState]:
-        return {"overdue": self.overdue, "due": self.due, "fulfilled": self.fulfilled, "stale": self.stale}.get(
-            section, []
-        )
+        if section in ITEM_SECTIONS:
+            items: list[rules.PledgeState] = getattr(self, section)
+            return items
+        return []
 
 
 def status_changed_on(state: rules.PledgeState, history: Sequence[HistoryEntry]) -> date:
@@ -176,47 +234,7 @@ def changes_since(records: Records, states: Sequence[rules.PledgeState], since: 
 
 
 def build_report(records: Records, kind: ReportKind, options: ReportOptions) -> Report:
-    as_of = options.as_of
-    states = states_as_of(records, as_of, options.pledge_filter)
-    counts = dict.fromkeys(Status, 0)
-    for state in states:
-        counts[state.pledge.status] += 1
-    status_since = {
-        state.pledge.id: status_changed_on(state, records.history_by_pledge.get(state.pledge.id, ()))
-        for state in states
-    }
-    overdue = sorted(
-        (state for state in states if state.overdue),
-        key=lambda state: (-(rules.days_late(state.pledge, as_of) or 0), state.pledge.id),
-    )
-    due = sorted(
-        (state for state in states if rules.is_due_soon(state.pledge, as_of, options.window)),
-        key=lambda state: (state.pledge.deadline.date if state.pledge.deadline else as_of, state.pledge.id),
-    )
-    fulfilled = [
-        state
-        for state in states
-        if state.pledge.status is Status.FULFILLED
-        and (options.since is None or status_since[state.pledge.id] >= options.since)
-    ]
-    fulfilled.sort(key=lambda state: (status_since[state.pledge.id], state.pledge.id))
-    stale = sorted(
-        (state for state in states if rules.is_stale(state, options.stale_days)),
-        key=lambda state: (state.last_activity, state.pledge.id),
-    )
-    return Report(
-        kind=kind,
-        options=options,
-        states=states,
-        counts=counts,
-        overdue=overdue,
-        due=due,
-        fulfilled=fulfilled,
-        stale=stale,
-        compliance=compliance(states),
-        changes=changes_since(records, states, options.since, as_of) if options.since else [],
-        status_since=status_since,
-    )
+    return Report(kind, options, records)
 
 
 def has_items(report: Report, section: str) -> bool:
