@@ -76,7 +76,7 @@ def test_an_edited_file_is_the_file_a_whole_rewrite_gives(tables: dict[str, Any]
     assert raw == _reference(tables)
     spans = layout.sections(raw, FILE_TABLES)
     assert spans is not None and spans == serialize(tables)[1]
-    partial = layout.partial_tables(raw, spans, SMALL)
+    partial = layout.partial_tables(raw, spans, SMALL, ValueError)
     model = copy.deepcopy(tables)
     for kind, name, key, record in operations:
         table, expected = partial[name], model[name]
@@ -275,3 +275,59 @@ def test_a_layout_note_others_can_write_is_ignored(invoke: Callable[..., Any], i
     assert where is not None and _edits_bytes(isolated_store)
     where.chmod(0o666)
     assert not _edits_bytes(isolated_store)
+
+
+def test_a_file_another_program_changes_right_after_a_write_is_not_noted_as_tracker_s(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other programs take no lock: one that rewrites the store between tracker's rename and its
+    note (here, in place, the same size, breaking the JSON) must not have its bytes kept as
+    tracker's by the next write."""
+    from tracker import store as store_module
+
+    _seed(invoke, isolated_store)
+    fsync_folder = store_module._fsync_folder
+
+    def rewrite_after_the_rename(directory: Path) -> None:
+        fsync_folder(directory)
+        monkeypatch.setattr(store_module, "_fsync_folder", fsync_folder)
+        raw = isolated_store.read_bytes()
+        at = raw.index(b'"title": "Hold further joint drills"')
+        with isolated_store.open("r+b") as handle:
+            handle.seek(at + len(b'"title": "Hold further joint drills'))
+            handle.write(b"'")
+
+    monkeypatch.setattr(store_module, "_fsync_folder", rewrite_after_the_rename)
+    assert invoke("--db", str(isolated_store), "edit", "1", "--title", "Provide more doses").exit_code == 0
+    stamp = cache.stamp_of(isolated_store)
+    assert stamp is not None and cache.layout_of(isolated_store, stamp) is None
+    before = isolated_store.read_bytes()
+    result = invoke("--db", str(isolated_store), "evidence", "add", "1", "More doses", "--date", "2021-07-01")
+    assert result.exit_code == 3 and "damaged" in result.output
+    assert isolated_store.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("damaged", "command"),
+    [
+        pytest.param(b'"kind": "change"', ["evidence", "add", "1", "More doses", "--date", "2021-07-01"], id="journal"),
+        pytest.param(b'"title": "Hold further joint drills"', ["edit", "2", "--title", "Drills"], id="record read"),
+        pytest.param(b'"summary": "First doses arrive"', ["rm", "1", "--yes"], id="evidence searched"),
+    ],
+)
+def test_bytes_damaged_without_changing_the_stamp_are_refused_not_a_traceback(
+    damaged: bytes, command: list[str], invoke: Callable[..., Any], isolated_store: Path
+) -> None:
+    """A disk can damage a file and keep its stamp; here the note is made to match a damaged file."""
+    _seed(invoke, isolated_store)
+    raw = isolated_store.read_bytes()
+    at = raw.index(damaged) + len(damaged) - 1
+    isolated_store.write_bytes(raw[:at] + b"'" + raw[at + 1 :])
+    spans = layout.sections(isolated_store.read_bytes(), FILE_TABLES)
+    stamp = cache.stamp_of(isolated_store)
+    assert spans is not None and stamp is not None
+    cache.save_layout(isolated_store, stamp, spans)
+    before = isolated_store.read_bytes()
+    result = invoke("--db", str(isolated_store), *command)
+    assert result.exit_code == 3 and "damaged" in result.output and "Traceback" not in result.output
+    assert isolated_store.read_bytes() == before

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 Stamp = tuple[int, int, int, int, int]
 Records = dict[str, dict[int, Any]]
-_FORMAT = 2
+_FORMAT = 3
 
 
 @functools.cache

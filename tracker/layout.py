@@ -18,7 +18,7 @@ where each table is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 import orjson
@@ -72,8 +72,9 @@ def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> 
     """Where each top-level table's value starts and ends in `raw`, if the file has exactly the
     tables `names` (in that order) in the layout `serialize` writes; None otherwise.
 
-    Finding where a table ends means searching its bytes; `known` (the spans found when the file
-    was written) spares the search, and is only checked against the bytes.
+    Finding where a table ends means searching its bytes; `known` (the spans `serialize` gave when
+    tracker wrote the file, kept beside the cache) spares the search, and is only checked
+    against the bytes.
     """
     if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
         return None
@@ -112,10 +113,11 @@ class PartialTable(MutableMapping[str, Any]):
     kept here so that any change to the table drops them.
     """
 
-    def __init__(self, raw: bytes, start: int, end: int) -> None:
+    def __init__(self, raw: bytes, start: int, end: int, damaged: Callable[[str], Exception]) -> None:
         self._raw = raw
         self._start = start
         self._end = end
+        self._damaged = damaged
         self._edited: dict[str, Any] = {}
         self._removed: set[str] = set()
         self._whole: dict[str, Any] | None = None
@@ -165,11 +167,19 @@ class PartialTable(MutableMapping[str, Any]):
         if not found:
             return None
         start, end = self._value_span(line, encoded)
-        return orjson.loads(memoryview(self._raw)[start:end])
+        return self._parse(start, end)
+
+    def _parse(self, start: int, end: int) -> Any:
+        # The bytes were not parsed when the file was read: damage that kept the file's stamp
+        # (a disk's, say) shows only here.
+        try:
+            return orjson.loads(memoryview(self._raw)[start:end])
+        except orjson.JSONDecodeError as error:
+            raise self._damaged(f"not valid JSON: {error}") from None
 
     def _whole_table(self) -> dict[str, Any]:
         if self._whole is None:
-            whole: dict[str, Any] = orjson.loads(memoryview(self._raw)[self._start : self._end])
+            whole: dict[str, Any] = self._parse(self._start, self._end)
             for key in self._removed:
                 whole.pop(key, None)
             whole.update(self._edited)
@@ -310,11 +320,10 @@ class PartialTable(MutableMapping[str, Any]):
         return parts
 
 
-def partial_tables(raw: bytes, spans: Spans, small: tuple[str, ...]) -> dict[str, Any]:
+def partial_tables(
+    raw: bytes, spans: Spans, small: tuple[str, ...], damaged: Callable[[str], Exception]
+) -> dict[str, Any]:
     """The tables of a file in `serialize`'s layout: those named in `small` parsed whole, the
-    others read from the bytes as needed."""
-    view = memoryview(raw)
-    return {
-        name: orjson.loads(view[start:end]) if name in small else PartialTable(raw, start, end)
-        for name, (start, end) in spans.items()
-    }
+    others read from the bytes as needed. `damaged` makes the error for bytes that are not JSON."""
+    tables = {name: PartialTable(raw, start, end, damaged) for name, (start, end) in spans.items()}
+    return {name: dict(table) if name in small else table for name, table in tables.items()}

@@ -398,7 +398,8 @@ class Session:
 
     def _typed_partial(self, name: str, table: layout.PartialTable) -> dict[int, Any]:
         """A table read from the file's bytes as typed records: the cache's, with the records this
-        command read or changed built again (the cache always holds such a file's records)."""
+        command read or changed built again; or, when the cache does not hold them (yet: they are
+        saved after the command that wrote the file), every record, parsed from the bytes."""
         load = RECORD_TYPES[name].from_dict
         known = self._known_tables()
         if known is None or table.is_whole():
@@ -612,7 +613,7 @@ class _Read(NamedTuple):
     tables: dict[str, Any]
     migrations: list[str]
     stamp: Stamp | None  # None: no file, or one that changed while it was read
-    cached: bool  # the cache holds this file, so it was not checked again
+    cached: bool  # tracker wrote or checked this very file (the cache says so): not checked again
     seen_at: int  # when it was read (time.time_ns)
     source: _Bytes | None = None  # the file's bytes, when `tables` are read from them as needed
 
@@ -676,7 +677,7 @@ class Store:
         if known_spans is not None:
             spans = layout.sections(raw, FILE_TABLES, known_spans)
             if spans is not None:
-                tables = layout.partial_tables(raw, spans, small=(META, JOURNAL))
+                tables = layout.partial_tables(raw, spans, (META, JOURNAL), self._damaged)
                 if tables[META].get(META_ID, {}).get("schema_version") == SCHEMA_VERSION:
                     return _Read(tables, [], stamp, True, seen_at, _Bytes(raw, spans))
         try:
@@ -797,11 +798,10 @@ class Store:
                 if migrations:
                     self._keep_before_migration()
                 payload, spans = serialize(session.tables, read.source)
-                self._write_payload(payload)
-                # The file was written here, under the lock, so its records are known: it is cached
-                # at once, without waiting for its times to settle as a file read is; and so is
-                # its layout, for the next write.
-                written = cache.stamp_of(self.path)
+                written = self._write_payload(payload)
+                # The file was written here, so its records are known: it is cached at once,
+                # without waiting for its times to settle as a file read is; and so is its layout,
+                # for the next write.
                 if written is not None:
                     cache.save_layout(self.path, written, spans)
                     cache.save(self.path, written, session.typed_tables)
@@ -858,7 +858,11 @@ class Store:
                 raise StoreError(f"cannot restore store {self.path}: {error.strerror or error}") from None
             return aside
 
-    def _write_payload(self, payload: Sequence[bytes | memoryview], keep_backup: bool = True) -> None:
+    def _write_payload(self, payload: Sequence[bytes | memoryview], keep_backup: bool = True) -> Stamp | None:
+        """Write the store file; the stamp of the file written, if it is certainly the one the
+        store's name now gives and nothing has changed it since it was written (else None)."""
+        from tracker import cache
+
         directory = self.path.parent
         try:
             descriptor, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
@@ -873,14 +877,22 @@ class Store:
                     handle.write(part)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if self.path.exists():
-                os.chmod(temp, stat.S_IMODE(self.path.stat().st_mode))
-                if keep_backup:
-                    self._keep_backup()
-            else:
-                os.chmod(temp, 0o666 & ~_umask())
-            os.replace(temp, self.path)
-            _fsync_folder(directory)
+                written = os.fstat(handle.fileno())
+                if self.path.exists():
+                    os.chmod(temp, stat.S_IMODE(self.path.stat().st_mode))
+                    if keep_backup:
+                        self._keep_backup()
+                else:
+                    os.chmod(temp, 0o666 & ~_umask())
+                os.replace(temp, self.path)
+                _fsync_folder(directory)
+                # The file as renamed, through the descriptor that wrote it: other programs take no
+                # lock, and one that rewrote it meanwhile would have changed its size or its
+                # modification time (the rename and the mode change only its change time).
+                now = os.fstat(handle.fileno())
+            unchanged = (now.st_size, now.st_mtime_ns) == (written.st_size, written.st_mtime_ns)
+            stamp = cache.stamp_of_stat(now) if unchanged else None
+            return stamp if stamp is not None and cache.stamp_of(self.path) == stamp else None
         except OSError as error:
             temp.unlink(missing_ok=True)
             raise StoreError(
