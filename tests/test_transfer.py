@@ -676,3 +676,25 @@ def test_csv_with_a_malformed_uuid_is_refused(empty: Store) -> None:
     with pytest.raises(BadInputError) as raised:
         csv_into(empty, "title,actors,uuid\nA,B,not-a-uuid\n")
     assert "line 2: uuid must be a uuid" in str(raised.value)
+
+
+def test_an_import_into_a_store_with_history_keeps_the_order_of_the_file_s_history(
+    invoke: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The file's history ids that are free here were kept and the others moved past them, which
+    put a pledge's status change before its "pledge recorded" entry: the store then failed
+    `doctor`. Ids now move together, keeping their order."""
+    source, target, export = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "a-export.json"
+    for db, args in (
+        (source, ["add", "Pledge A", "-a", "Russia", "--made-on", "2021-05-01", "--target", "10 doses"]),
+        (source, ["evidence", "add", "1", "Delivered", "--date", "2021-05-01", "--quantity", "10 doses"]),
+        (source, ["export", "json", "-o", str(export)]),
+        (target, ["add", "Pledge B", "-a", "Pakistan", "--made-on", "2021-04-07"]),
+        (target, ["import", str(export)]),
+    ):
+        result = invoke("--db", str(db), *args)
+        assert result.exit_code == 0, (args, result.output)
+    doctor = invoke("--db", str(target), "doctor")
+    assert doctor.exit_code == 0, doctor.output
+    log = invoke("--db", str(target), "log", "2")
+    assert log.stdout.index("pledge recorded") < log.stdout.index("fulfilled")

@@ -662,6 +662,14 @@ def _allocate(wanted: Iterable[int], next_id: int) -> dict[int, int]:
     return mapping
 
 
+def _allocate_in_order(wanted: Iterable[int], next_id: int) -> dict[int, int]:
+    """Keep the ids if all are unused here (at or past next_id), else move all of them by the same
+    amount past next_id: the order of history entries decides which change of a day came last."""
+    ids = sorted(set(wanted))
+    offset = max(0, next_id - ids[0]) if ids else 0
+    return {each: each + offset for each in ids}
+
+
 def _removed_uuids(history: Iterable[HistoryEntry]) -> set[str]:
     found = set()
     for entry in history:
@@ -761,7 +769,7 @@ def import_document(session: Session, clock: Clock, document: object, *, force: 
     removals = {entry.id: removal for entry in new_history if isinstance(removal := _removal(entry), tuple)}
     removed_evidence = sorted({each for _, ids in removals.values() for each in ids} - set(evidence_map))
     evidence_map.update(_allocate([item.id for item in new_evidence] + removed_evidence, next_ids["evidence"]))
-    history_map = _allocate([entry.id for entry in new_history], next_ids["history"])
+    history_map = _allocate_in_order([entry.id for entry in new_history], next_ids["history"])
     # The file's change numbers follow this store's, keeping the file's grouping and order.
     change_offset = int(session.meta.get("changes", 0))
 
