@@ -614,3 +614,11 @@ def test_random_operations_keep_ids_unique_and_the_file_valid(
         assert len({record["uuid"] for record in data["pledges"].values()}) == len(alive)
         snapshot = store.snapshot()
         assert [pledge.id for pledge in snapshot.pledges()] == [int(key) for key in data["pledges"]]
+
+
+def test_doctor_on_a_path_with_no_store_says_there_is_none(invoke: Callable[..., Any], tmp_path: Path) -> None:
+    missing = tmp_path / "typo.json"
+    result = invoke("--db", str(missing), "doctor")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"no store at {missing} yet: an empty store is sound"
+    assert not missing.exists()

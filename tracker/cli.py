@@ -795,7 +795,9 @@ def doctor_command() -> None:
 
     problems = diagnose_file(settings.store_path)
     if not problems:
-        typer.echo("store is sound")
+        # A missing file is a new, empty store to every command; say so, for a mistyped path.
+        missing = not settings.store_path.exists()
+        typer.echo(f"no store at {settings.store_path} yet: an empty store is sound" if missing else "store is sound")
         return
     for problem in problems:
         typer.echo(f"problem: {problem}")
