@@ -391,6 +391,8 @@ def test_restore_lists_and_puts_back_the_backup(
     refused = invoke("restore", "0")
     assert refused.exit_code == 3
     assert isolated_store.read_bytes() == before
+    # One reason, not the damaged backup's own (meaningless) note on where its backups are.
+    assert "is not a sound store (not valid JSON" in refused.stderr and ".bak.bak" not in refused.stderr
 
 
 def test_backups_rotate_keeping_the_last_five(

@@ -30,6 +30,10 @@ class StoreError(TrackerError):
 class StoreDamagedError(StoreError):
     """The store file is empty, truncated, not JSON, or not shaped like a store."""
 
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message  # what is wrong, without where the backups are
+
 
 class StoreLockedError(StoreError):
     """Another process held the store's lock for longer than the timeout."""

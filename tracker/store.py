@@ -638,7 +638,9 @@ class Store:
         return f"no backup exists ({self.backup} is missing)"
 
     def _damaged(self, why: str) -> StoreDamagedError:
-        return StoreDamagedError(f"store {self.path} is damaged ({why}); it was left as it is; {self._backup_note()}")
+        return StoreDamagedError(
+            f"store {self.path} is damaged ({why}); it was left as it is; {self._backup_note()}", why
+        )
 
     def read_tables(self) -> dict[str, Any]:
         """Parse and check the store file; a missing file is a new, empty store."""
@@ -839,6 +841,10 @@ class Store:
                 raise NotFoundError(f"no backup {backup}; `tracker restore` lists the backups")
             try:
                 tables = candidate.read_tables()
+            except StoreDamagedError as error:
+                # Without the damaged file's note on its own backups: a backup's would name a
+                # '.bak.bak' that nobody made.
+                raise StoreError(f"backup {backup} is not a sound store ({error.why}); nothing was restored") from None
             except StoreError as error:
                 raise StoreError(f"backup {backup} is not a sound store, nothing was restored: {error}") from None
             from tracker.doctor import diagnose
