@@ -698,3 +698,26 @@ def test_an_import_into_a_store_with_history_keeps_the_order_of_the_file_s_histo
     assert doctor.exit_code == 0, doctor.output
     log = invoke("--db", str(target), "log", "2")
     assert log.stdout.index("pledge recorded") < log.stdout.index("fulfilled")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_an_import_file_with_a_byte_order_mark_is_read_and_one_not_in_utf8_is_refused(
+    suffix: str, invoke: Callable[..., Any], tmp_path: Path, isolated_store: Path
+) -> None:
+    source = tmp_path / "source.json"
+    assert (
+        invoke("--db", str(source), "add", "Open a consulate", "-a", "Russia", "--made-on", "2021-04-07").exit_code == 0
+    )
+    exported = invoke("--db", str(source), "export", suffix.lstrip("."))
+    assert exported.exit_code == 0
+    marked = tmp_path / f"marked{suffix}"
+    marked.write_bytes(b"\xef\xbb\xbf" + exported.stdout.encode())
+    result = invoke("import", str(marked))
+    assert result.exit_code == 0, result.output
+    assert "Open a consulate" in invoke("list").stdout
+    latin = tmp_path / f"latin{suffix}"
+    latin.write_bytes(exported.stdout.replace("Open a consulate", "Ouvrir un consulat à Karachi").encode("latin-1"))
+    before = isolated_store.read_bytes()
+    refused = invoke("import", str(latin))
+    assert refused.exit_code == 1 and f"{latin} is not UTF-8 text" in refused.stderr
+    assert isolated_store.read_bytes() == before

@@ -6,6 +6,7 @@ user types can produce a traceback.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import os
 import sys
@@ -728,24 +729,39 @@ def import_command(
 ) -> None:
     """Load pledges from a JSON export (merged by uuid) or a CSV spreadsheet (one row per pledge)."""
     try:
-        content = file.read_text(encoding="utf-8-sig")
+        data = file.read_bytes()
     except OSError as error:
         raise BadInputError(f"cannot read {file}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise BadInputError(f"{file} is not UTF-8 text") from None
     moment = clock()
+    # A byte order mark, as some editors write, is no part of the text.
+    text = memoryview(data)[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
     if file.suffix.lower() == ".csv":
         from tracker.transfer import count_csv_rows, import_csv
 
+        content = _utf8(text, file)
         with writing(moment) as session, _row_progress(count_csv_rows(content)) as on_row:
             result = import_csv(session, moment, content, on_row=on_row)
     else:
         from tracker.transfer import import_document, read_document
 
-        document = read_document(content)
+        # The bytes go to the JSON parser as they are: decoding them to a str first cost a copy
+        # of the file several times its size, and the parser checks the UTF-8 itself.
+        try:
+            document = read_document(text)
+        except BadInputError:
+            _utf8(text, file)  # a file that is not UTF-8 is told as such, not as bad JSON
+            raise
+        del data, text
         with writing(moment) as session:
             result = import_document(session, moment, document, force=force)
     typer.echo(result.summary())
+
+
+def _utf8(data: bytes | memoryview, file: Path) -> str:
+    try:
+        return str(data, "utf-8")
+    except UnicodeDecodeError:
+        raise BadInputError(f"{file} is not UTF-8 text") from None
 
 
 @contextmanager

@@ -179,7 +179,7 @@ def _by_id(record: Pledge | Evidence | HistoryEntry) -> int:
     return record.id
 
 
-def read_document(data: str | bytes) -> object:
+def read_document(data: str | bytes | memoryview) -> object:
     """Parse the text of an export file; refuse anything that is not JSON."""
     try:
         return orjson.loads(data)
