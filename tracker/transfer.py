@@ -469,7 +469,10 @@ def _load_records(
         return []
     loaded = []
     known = spec.keys()
-    checks = tuple(spec.items())
+    # Only a field that takes any value (a history entry's old and new) needs the test that it
+    # can be stored as JSON: every other check admits only values that can, and anything more in
+    # a nested object fails the comparison with the stored form below.
+    checks = tuple((key, required, check, check is _any) for key, (required, check) in spec.items())
     for index, record in enumerate(raw):
         if not isinstance(record, dict):
             problems.add(f"{table}[{index}]", "is not an object")
@@ -481,12 +484,12 @@ def _load_records(
         fields = dict(record)
         del fields["id"]
         found = [] if known >= fields.keys() else [f"unknown field '{key}'" for key in fields if key not in spec]
-        for key, (required, check) in checks:
+        for key, required, check, any_value in checks:
             if key not in fields:
                 if required:
                     found.append(f"missing field '{key}'")
             elif why := check(value := fields[key]) or (
-                None if value is None or type(value) is str else _json_problem(value)
+                _json_problem(value) if any_value and value is not None and type(value) is not str else None
             ):
                 found.append(f"{key} {why}")
         if found:
