@@ -297,14 +297,14 @@ def _write(store: Path, stamp: Stamp, records: Records) -> None:
         pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(records, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
-    _replace(where, dump)
+    _replace(where, dump, (pickle.PicklingError, RecursionError))
     _prune(where.parent)
 
 
-def _replace(where: Path, write: Callable[[BinaryIO], object]) -> None:
+def _replace(where: Path, write: Callable[[BinaryIO], object], failures: tuple[type[Exception], ...] = ()) -> None:
     """Write a file of the cache folder through a temp file: readers open it by name, and the
-    rename gives them the old file or the new one whole. Failing is no error."""
-    import pickle
+    rename gives them the old file or the new one whole. Failing (an OSError, or one of
+    `failures` from `write`) is no error."""
     import tempfile
 
     try:
@@ -312,11 +312,12 @@ def _replace(where: Path, write: Callable[[BinaryIO], object]) -> None:
         descriptor, temp_name = tempfile.mkstemp(prefix=f".{where.name}.", suffix=".tmp", dir=where.parent)
     except OSError:
         return
+    caught: tuple[type[Exception], ...] = (OSError, *failures)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
         os.replace(temp_name, where)
-    except (OSError, pickle.PicklingError, RecursionError):
+    except caught:
         Path(temp_name).unlink(missing_ok=True)
 
 
