@@ -19,7 +19,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -379,18 +379,12 @@ class Session:
                 table.typed = self._typed_partial(name, table)
             return table.typed
         if not isinstance(table, TypedTable):
-            load = RECORD_TYPES[name].from_dict
             known = self._known_tables()
             if known is not None:
-                typed = dict(known[name])
-                for touched_table, record_id in self._before:
-                    if touched_table == name:
-                        record = table.get(str(record_id))
-                        if record is None:
-                            typed.pop(record_id, None)
-                        else:
-                            typed[record_id] = load(record_id, record)
+                touched = (str(record_id) for touched_table, record_id in self._before if touched_table == name)
+                typed = self._known_with(name, known, ((key, table.get(key)) for key in touched))
             else:
+                load = RECORD_TYPES[name].from_dict
                 typed = {int(key): load(int(key), record) for key, record in table.items()}
             table = TypedTable(table, typed)
             self.tables[name] = table
@@ -400,12 +394,19 @@ class Session:
         """A table read from the file's bytes as typed records: the cache's, with the records this
         command read or changed built again; or, when the cache does not hold them (yet: they are
         saved after the command that wrote the file), every record, parsed from the bytes."""
-        load = RECORD_TYPES[name].from_dict
         known = self._known_tables()
         if known is None or table.is_whole():
+            load = RECORD_TYPES[name].from_dict
             return {int(key): load(int(key), record) for key, record in table.items()}
+        return self._known_with(name, known, table.edited())
+
+    @staticmethod
+    def _known_with(name: str, known: dict[str, dict[int, Any]], changes: Iterable[tuple[str, Any]]) -> dict[int, Any]:
+        """The cache's typed records of a table, with each changed record (by key; None: removed)
+        built again from its stored form."""
+        load = RECORD_TYPES[name].from_dict
         typed = dict(known[name])
-        for key, record in table.edited():
+        for key, record in changes:
             if record is None:
                 typed.pop(int(key), None)
             else:
