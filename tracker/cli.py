@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from tracker.reports import Records, Report
     from tracker.store import Session, Store
 
-from tracker import __version__
+from tracker import __version__, cli_values
 from tracker.errors import BadInputError, ConditionFailedError, StoreError, TrackerError
+
+cli_values.install()
 
 P = ParamSpec("P")
 R = TypeVar("R")
