@@ -24,7 +24,7 @@ def current_evidence(evidence: Iterable[Evidence], as_of: date) -> list[Evidence
     """Evidence observed by `as_of`, without items that a later correction superseded."""
     seen = [item for item in evidence if item.observed_on <= as_of]
     superseded = {item.supersedes for item in seen if item.supersedes is not None}
-    return [item for item in seen if item.id not in superseded]
+    return [item for item in seen if item.id not in superseded] if superseded else seen
 
 
 def supporting_total(target: Quantity, evidence: Iterable[Evidence]) -> float:
@@ -62,6 +62,8 @@ def replay(pledge: Pledge, history: Sequence[HistoryEntry], as_of: date) -> Pled
     """
     if pledge.made_on > as_of:
         return None
+    if not history:
+        return pledge
     later = [entry for entry in history if entry.effective_on > as_of and entry.field not in RECORD_FIELDS]
     if not later:
         return pledge
@@ -143,11 +145,13 @@ def state_as_of(
     replayed = replay(pledge, history, as_of)
     if replayed is None:
         return None
-    known = sorted(current_evidence(evidence, as_of), key=_by_day_then_id)
+    # Run for every pledge of every report: the common cases (no evidence, no target) are cut short.
+    known = tuple(sorted(current_evidence(evidence, as_of), key=_by_day_then_id)) if evidence else ()
+    target = replayed.target
     return PledgeState(
-        pledge=replayed,
-        evidence=tuple(known),
-        as_of=as_of,
-        progress=progress(replayed.target, known),
-        overdue=is_overdue(replayed, as_of),
+        replayed,
+        known,
+        as_of,
+        None if target is None else progress(target, known),
+        is_overdue(replayed, as_of),
     )

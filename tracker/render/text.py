@@ -75,6 +75,11 @@ def plain_line(values: Iterable[Any]) -> str:
     return "\t".join(" ".join(str(value).split()) if value is not None else "" for value in values)
 
 
+def one_line(text: str) -> str:
+    """User text as one field of a plain line (see `plain_line`)."""
+    return " ".join(text.split())
+
+
 def pledge_table(states: Sequence[PledgeState]) -> Table:
     from rich.table import Table
     from rich.text import Text
@@ -107,20 +112,15 @@ PLEDGE_COLUMNS = ("id", "status", "deadline", "overdue", "progress", "actors", "
 
 def pledge_lines(states: Sequence[PledgeState]) -> list[str]:
     lines = [plain_line(PLEDGE_COLUMNS)]
+    # One line per pledge of the store when piped: built directly, with only the user's text
+    # (deadline, actors, title) made one line; ids, statuses and percentages have no spaces.
     for state in states:
         pledge = state.pledge
+        deadline = deadline_label(pledge)
         lines.append(
-            plain_line(
-                (
-                    pledge.id,
-                    pledge.status.value,
-                    deadline_label(pledge),
-                    "overdue" if state.overdue else "",
-                    percent(state.progress),
-                    "; ".join(pledge.actors),
-                    pledge.title,
-                )
-            )
+            f"{pledge.id}\t{pledge.status.value}\t{one_line(deadline) if deadline else ''}\t"
+            f"{'overdue' if state.overdue else ''}\t{percent(state.progress)}\t"
+            f"{one_line('; '.join(pledge.actors))}\t{one_line(pledge.title)}"
         )
     return lines
 
@@ -444,12 +444,13 @@ def report_renderables(report: Report, limit: int | None = None) -> list[Rendera
 
 def _item_lines(report: Report, section: str, state: PledgeState) -> list[str]:
     pledge = state.pledge
-    # A status is a str: joined as it is, without the slower `.value` of an enum member.
-    facts = [pledge.status, ", ".join(pledge.actors), f"deadline {deadline_label(pledge) or 'none'}"]
-    facts.append(_when(report, section, state))
-    if state.progress is not None:
-        facts.append(f"progress {percent(state.progress)}")
-    lines = [f"  #{pledge.id} {' '.join(pledge.title.split())}", "      " + " · ".join(facts)]
+    # A status is a str: formatted as it is, without the slower `.value` of an enum member.
+    progress = "" if state.progress is None else f" · progress {percent(state.progress)}"
+    lines = [
+        f"  #{pledge.id} {one_line(pledge.title)}",
+        f"      {pledge.status} · {', '.join(pledge.actors)} · deadline {deadline_label(pledge) or 'none'}"
+        f" · {_when(report, section, state)}{progress}",
+    ]
     last = state.last_evidence
     if last is not None:
         stance = "" if last.stance is Stance.SUPPORTS else f" ({last.stance.value})"
@@ -489,4 +490,4 @@ def report_lines(report: Report) -> list[str]:
                 lines += _item_lines(report, section, state)
             if not items:
                 lines.append("  None.")
-    return [" ".join(line.split("\n")) for line in lines]
+    return [line.replace("\n", " ") for line in lines]
