@@ -271,6 +271,22 @@ def test_a_save_prunes_caches_unused_for_a_month_and_abandoned_temp_files(
     assert left == {running.name, recent.name, *(path.name for path in unrelated)}
 
 
+def test_the_cache_holds_each_distinct_string_and_date_once(cached: Cached, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equal strings and dates of different records load as one object, and the records are
+    those of the file."""
+    loaded = cache.load(cached.store, cached.stamp)
+    assert loaded is not None
+    first, second = loaded["pledges"][1], loaded["pledges"][2]
+    assert first.made_on == second.made_on and first.made_on is second.made_on
+    reasons = [entry.reason for entry in loaded["history"].values() if entry.reason == "pledge recorded"]
+    assert len(reasons) == 2 and reasons[0] is reasons[1]
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    from_file = Store(cached.store).snapshot()
+    assert from_file._storage is not None  # parsed, this time
+    for name in ("pledges", "evidence", "history"):
+        assert {record.id: record for record in getattr(from_file, name)()} == loaded[name]
+
+
 def test_a_cache_file_others_can_write_is_not_read(cached: Cached, invoke: Callable[..., Any]) -> None:
     cached.where.chmod(0o666)
     assert not cache.has_records(cached.store, cached.stamp)
