@@ -233,3 +233,24 @@ def test_piped_report_lists_every_row(runner) -> None:
     piped = runner.invoke(app, ["report", "overdue"]).stdout
     assert piped.count("days late") == 25
     assert "\x1b[" not in piped
+
+
+def test_status_since_is_worked_out_per_pledge_when_asked_for(example: Path) -> None:
+    from tracker.cli import records
+    from tracker.reports import ReportKind, ReportOptions, build_report, status_changed_on
+    from tracker.store import Store
+
+    session = Store(example).snapshot()
+    report = build_report(records(session), ReportKind.SUMMARY, ReportOptions(as_of=date(2026, 11, 29)))
+    since = report.status_since
+    history = session.history_by_pledge()
+    expected = {state.pledge.id: status_changed_on(state, history.get(state.pledge.id, ())) for state in report.states}
+    assert since and len(since) == len(expected) and list(since) == list(expected)
+    assert {pledge_id: since.get(pledge_id) for pledge_id in expected} == expected
+    assert dict(since) == expected and since.get(10**6) is None
+
+
+def test_a_stale_threshold_beyond_the_calendar_finds_nothing_stale(example: Path, runner) -> None:
+    result = runner.invoke(app, ["report", "stale", "--as-of", AS_OF, "--stale-days", "999999999"])
+    assert result.exit_code == 0, result.stderr
+    assert "Stale: no evidence for 999999999 days (0)" in result.stdout

@@ -1111,6 +1111,7 @@ def run() -> None:
 
     # Keeping the records read for the next command is done after this one has answered.
     cache.defer_saves()
+    cache.hold_to_exit()
     code: object = 0
     try:
         app()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from tracker import rules
-from tracker.model import Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status
+from tracker.model import OPEN_STATUSES, Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status
 
 
 class ReportKind(StrEnum):
@@ -114,17 +114,15 @@ class Report:
         return counts
 
     @functools.cached_property
-    def status_since(self) -> dict[int, date]:
-        history = self.records.history_by_pledge
-        return {state.pledge.id: status_changed_on(state, history.get(state.pledge.id, ())) for state in self.states}
+    def status_since(self) -> StatusSince:
+        return StatusSince(self.states, self.records.history_by_pledge)
 
     @functools.cached_property
     def overdue(self) -> list[rules.PledgeState]:
-        as_of = self.as_of
-        return sorted(
-            (state for state in self.states if state.overdue),
-            key=lambda state: (-(rules.days_late(state.pledge, as_of) or 0), state.pledge.id),
-        )
+        # Most days late first: the earliest deadline first (an overdue pledge has a dated one).
+        overdue = [state for state in self.states if state.overdue]
+        overdue.sort(key=lambda state: (state.pledge.deadline.date, state.pledge.id))  # type: ignore[union-attr]
+        return overdue
 
     @functools.cached_property
     def due(self) -> list[rules.PledgeState]:
@@ -147,11 +145,12 @@ class Report:
 
     @functools.cached_property
     def stale(self) -> list[rules.PledgeState]:
-        stale_days = self.options.stale_days
-        return sorted(
-            (state for state in self.states if rules.is_stale(state, stale_days)),
-            key=lambda state: (state.last_activity, state.pledge.id),
-        )
+        quiet_since = rules.stale_before(self.as_of, self.options.stale_days)
+        stale = [
+            state for state in self.states if state.pledge.status in OPEN_STATUSES and state.last_activity < quiet_since
+        ]
+        stale.sort(key=lambda state: (state.last_activity, state.pledge.id))
+        return stale
 
     @functools.cached_property
     def compliance(self) -> list[ComplianceRow]:
@@ -180,6 +179,29 @@ class Report:
         return []
 
 
+class StatusSince(Mapping[int, date]):
+    """The day each pledge took its status as of the report's date, by pledge id, worked out when
+    first asked for: a summary asks only for its fulfilled pledges'."""
+
+    def __init__(self, states: Sequence[rules.PledgeState], history_by_pledge: Mapping[int, Sequence[HistoryEntry]]):
+        self._states = {state.pledge.id: state for state in states}
+        self._history = history_by_pledge
+        self._found: dict[int, date] = {}
+
+    def __getitem__(self, pledge_id: int) -> date:
+        found = self._found.get(pledge_id)
+        if found is None:
+            state = self._states[pledge_id]
+            found = self._found[pledge_id] = status_changed_on(state, self._history.get(pledge_id, ()))
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
 def status_changed_on(state: rules.PledgeState, history: Sequence[HistoryEntry]) -> date:
     """The day the pledge took its status as of the state's date (its made_on if it never changed)."""
     status, as_of = state.pledge.status, state.as_of  # a status is a str, equal to its stored value
@@ -192,17 +214,22 @@ def status_changed_on(state: rules.PledgeState, history: Sequence[HistoryEntry])
 
 
 def compliance(states: Iterable[rules.PledgeState]) -> list[ComplianceRow]:
+    # Scored once per pledge, then counted once per set of actors: a store has far fewer sets of
+    # actors than pledges. Sets are taken in the order first met, so each actor's name is still
+    # spelled as in the first pledge that names it.
+    by_actors: dict[tuple[str, ...], list[int | None]] = defaultdict(list)
+    for state in states:
+        by_actors[state.pledge.actors].append(rules.compliance_score(state.pledge, state.as_of))
     scores: dict[str, list[int]] = defaultdict(list)
     totals: dict[str, int] = defaultdict(int)
     names: dict[str, str] = {}
-    for state in states:
-        score = rules.compliance_score(state.pledge, state.as_of)
-        for actor in state.pledge.actors:
+    for actors, pledge_scores in by_actors.items():
+        scored = [score for score in pledge_scores if score is not None]
+        for actor in actors:
             key = actor.casefold()
             names.setdefault(key, actor)
-            totals[key] += 1
-            if score is not None:
-                scores[key].append(score)
+            totals[key] += len(pledge_scores)
+            scores[key] += scored
     rows = [
         ComplianceRow(
             actor=names[key],

@@ -101,22 +101,28 @@ def is_due_soon(pledge: Pledge, as_of: date, window: int = DEFAULT_DUE_WINDOW) -
     )
 
 
+def stale_before(as_of: date, stale_days: int = DEFAULT_STALE_DAYS) -> date:
+    """An open pledge whose last activity is before this day is stale on `as_of` (`stale_days` is
+    0 or more)."""
+    try:
+        return as_of - timedelta(days=stale_days)
+    except OverflowError:  # more days than the calendar holds before `as_of`: nothing is that quiet
+        return date.min
+
+
 def is_stale(state: PledgeState, stale_days: int = DEFAULT_STALE_DAYS) -> bool:
-    return state.pledge.status.is_open and (state.as_of - state.last_activity).days > stale_days
+    return state.pledge.status.is_open and state.last_activity < stale_before(state.as_of, stale_days)
+
+
+_SCORES = {Status.FULFILLED: 1, Status.PARTIAL: 0, Status.IN_PROGRESS: 0, Status.STALLED: 0, Status.BROKEN: -1}
 
 
 def compliance_score(pledge: Pledge, as_of: date) -> int | None:
     """G7/G20 Research Group scale: +1 kept, 0 under way, -1 broken or overdue, None when not scored."""
     status = pledge.status
-    if status is Status.FULFILLED:
-        return 1
-    if status in (Status.PARTIAL, Status.IN_PROGRESS, Status.STALLED):
-        return 0
-    if status is Status.BROKEN:
-        return -1
     if status is Status.PENDING:
         return -1 if is_overdue(pledge, as_of) else None
-    return None
+    return _SCORES.get(status)
 
 
 class PledgeState(NamedTuple):

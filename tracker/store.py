@@ -258,6 +258,9 @@ class Session:
         self._before: dict[tuple[str, int], JSONDict | None] = {}
         self.journal_kind = journal.KIND_CHANGE
         self.journal_reverts: tuple[int, ...] = ()
+        from tracker import cache
+
+        cache.hold(self)
 
     def _attach(self, tables: dict[str, Any]) -> None:
         for name in TABLES:

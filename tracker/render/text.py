@@ -7,7 +7,7 @@ such as "Cut taxes [citation needed]" prints whole.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tracker.model import Evidence, HistoryEntry, Pledge, Stance, Status, field_text
@@ -314,16 +314,29 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _when(report: Report, section: str, state: PledgeState) -> str:
-    pledge = state.pledge
-    deadline = pledge.deadline.date if pledge.deadline else None
-    if section == "overdue" and deadline:
-        return f"{(report.as_of - deadline).days} days late"
-    if section == "due" and deadline:
-        return f"in {(deadline - report.as_of).days} days"
+def _when_of(report: Report, section: str) -> Callable[[PledgeState], str]:
+    """What an item of `section` says of its time (days late, days to go, the day it was kept or
+    the days it has been quiet): one function per section, made once for all its items."""
+    as_of = report.as_of
+
+    def quiet(state: PledgeState) -> str:
+        return f"quiet {(as_of - state.last_activity).days} days"
+
     if section == "fulfilled":
-        return f"kept {report.status_since[pledge.id].isoformat()}"
-    return f"quiet {(report.as_of - state.last_activity).days} days"
+        status_since = report.status_since
+        return lambda state: f"kept {status_since[state.pledge.id].isoformat()}"
+    if section not in ("overdue", "due"):
+        return quiet
+    late = section == "overdue"
+
+    def dated(state: PledgeState) -> str:
+        deadline = state.pledge.deadline
+        day = deadline.date if deadline else None
+        if day is None:
+            return quiet(state)
+        return f"{(as_of - day).days} days late" if late else f"in {(day - as_of).days} days"
+
+    return dated
 
 
 def _items_table(report: Report, section: str, limit: int | None) -> Table:
@@ -333,6 +346,7 @@ def _items_table(report: Report, section: str, limit: int | None) -> Table:
 
     states = report.items(section)[:limit]
     with_progress = any(state.progress is not None for state in states)
+    when = _when_of(report, section)
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("ID", justify="right", no_wrap=True)
     table.add_column("Pledge", ratio=3, min_width=24)
@@ -347,7 +361,7 @@ def _items_table(report: Report, section: str, limit: int | None) -> Table:
         title.append_text(status_text(pledge.status))
         title.append(f" · {', '.join(pledge.actors)}", style="dim")
         deadline = Text(deadline_label(pledge) or "none")
-        deadline.append(f"\n{_when(report, section, state)}", style="bold red" if section == "overdue" else "dim")
+        deadline.append(f"\n{when(state)}", style="bold red" if section == "overdue" else "dim")
         last = state.last_evidence
         last_text = Text("none", style="dim")
         if last:
@@ -442,19 +456,23 @@ def report_renderables(report: Report, limit: int | None = None) -> list[Rendera
     return parts
 
 
-def _item_lines(report: Report, section: str, state: PledgeState) -> list[str]:
-    pledge = state.pledge
-    # A status is a str: formatted as it is, without the slower `.value` of an enum member.
-    progress = "" if state.progress is None else f" · progress {percent(state.progress)}"
-    lines = [
-        f"  #{pledge.id} {one_line(pledge.title)}",
-        f"      {pledge.status} · {', '.join(pledge.actors)} · deadline {deadline_label(pledge) or 'none'}"
-        f" · {_when(report, section, state)}{progress}",
-    ]
-    last = state.last_evidence
-    if last is not None:
-        stance = "" if last.stance is Stance.SUPPORTS else f" ({last.stance.value})"
-        lines.append(f"      last evidence {last.observed_on.isoformat()}{stance}: {last.summary}")
+def _item_lines(items: Sequence[PledgeState], when: Callable[[PledgeState], str]) -> list[str]:
+    """Two lines for each item of a section, three with its last evidence."""
+    lines: list[str] = []
+    append = lines.append
+    for state in items:
+        pledge = state.pledge
+        # A status is a str: formatted as it is, without the slower `.value` of an enum member.
+        progress = "" if state.progress is None else f" · progress {percent(state.progress)}"
+        append(f"  #{pledge.id} {one_line(pledge.title)}")
+        append(
+            f"      {pledge.status} · {', '.join(pledge.actors)} · deadline {deadline_label(pledge) or 'none'}"
+            f" · {when(state)}{progress}"
+        )
+        if state.evidence:
+            last = state.evidence[-1]
+            stance = "" if last.stance is Stance.SUPPORTS else f" ({last.stance.value})"
+            append(f"      last evidence {last.observed_on.isoformat()}{stance}: {last.summary}")
     return lines
 
 
@@ -486,8 +504,7 @@ def report_lines(report: Report) -> list[str]:
         else:
             items = report.items(section)
             lines.append(f"{section_title(report, section)} ({len(items)})")
-            for state in items:
-                lines += _item_lines(report, section, state)
+            lines += _item_lines(items, _when_of(report, section))
             if not items:
                 lines.append("  None.")
     return [line.replace("\n", " ") for line in lines]
