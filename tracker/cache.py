@@ -28,6 +28,7 @@ child after the command has finished (`run_deferred`). Library callers save at o
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import re
 from collections.abc import Callable
@@ -260,10 +261,15 @@ def _well_formed(records: object) -> bool:
         table = records[name]
         if not isinstance(table, dict):
             return False
-        for key, record in table.items():
-            if type(record) is not kind or type(key) is not int or getattr(record, "id", None) != key:
-                return False
+        # Whole-table checks that run in C: this is on the path of every cached read.
+        if not set(map(type, table.values())) <= {kind} or not set(map(type, table)) <= {int}:
+            return False
+        if list(map(_record_id, table.values())) != list(table):
+            return False
     return True
+
+
+_record_id = operator.attrgetter("id")
 
 
 def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:
