@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from operator import attrgetter
 
 from tracker import rules
 from tracker.model import OPEN_STATUSES, Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status
@@ -46,14 +47,20 @@ class Records:
 
 def states_as_of(records: Records, as_of: date, pledge_filter: PledgeFilter | None = None) -> list[rules.PledgeState]:
     """Each pledge as it stood on `as_of` (made by then, matching the filter), by id."""
+    # Every read runs this over every pledge: lookups are bound once, and an empty filter is skipped.
+    matches = None if pledge_filter is None or pledge_filter == PledgeFilter() else pledge_filter.matches
+    state_as_of = rules.state_as_of
+    history_of, evidence_of = records.history_by_pledge.get, records.evidence_by_pledge.get
     states = []
-    for pledge in sorted(records.pledges, key=lambda each: each.id):
-        state = rules.state_as_of(
-            pledge, records.history_by_pledge.get(pledge.id, ()), records.evidence_by_pledge.get(pledge.id, ()), as_of
-        )
-        if state is not None and (pledge_filter is None or pledge_filter.matches(state.pledge)):
+    for pledge in sorted(records.pledges, key=_by_id):
+        pledge_id = pledge.id
+        state = state_as_of(pledge, history_of(pledge_id, ()), evidence_of(pledge_id, ()), as_of)
+        if state is not None and (matches is None or matches(state.pledge)):
             states.append(state)
     return states
+
+
+_by_id = attrgetter("id")
 
 
 @dataclass(frozen=True, slots=True)

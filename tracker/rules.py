@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from operator import attrgetter
 from typing import NamedTuple
 
-from tracker.model import Evidence, HistoryEntry, JSONDict, Pledge, Quantity, Stance, Status, unit_key
+from tracker.model import OPEN_STATUSES, Evidence, HistoryEntry, JSONDict, Pledge, Quantity, Stance, Status, unit_key
 
 DEFAULT_DUE_WINDOW = 30
 DEFAULT_STALE_DAYS = 180
@@ -74,14 +74,15 @@ def replay(pledge: Pledge, history: Sequence[HistoryEntry], as_of: date) -> Pled
     return Pledge.from_dict(pledge.id, record)
 
 
+# Open pledges whose deadline counts: a conditional pledge's clock does not run until its condition is met.
+_CLOCK_RUNNING = OPEN_STATUSES - {Status.CONDITIONAL}
+
+
 def is_overdue(pledge: Pledge, as_of: date) -> bool:
-    """Open, past its deadline. A conditional pledge's clock does not run until its condition is met."""
+    """Open, past its deadline (see `_CLOCK_RUNNING`)."""
+    deadline = pledge.deadline
     return (
-        pledge.status.is_open
-        and pledge.status is not Status.CONDITIONAL
-        and pledge.deadline is not None
-        and pledge.deadline.date is not None
-        and pledge.deadline.date < as_of
+        pledge.status in _CLOCK_RUNNING and deadline is not None and deadline.date is not None and deadline.date < as_of
     )
 
 
@@ -94,10 +95,7 @@ def days_late(pledge: Pledge, as_of: date) -> int | None:
 def is_due_soon(pledge: Pledge, as_of: date, window: int = DEFAULT_DUE_WINDOW) -> bool:
     deadline = pledge.deadline.date if pledge.deadline else None
     return (
-        pledge.status.is_open
-        and pledge.status is not Status.CONDITIONAL
-        and deadline is not None
-        and as_of <= deadline <= as_of + timedelta(days=window)
+        pledge.status in _CLOCK_RUNNING and deadline is not None and as_of <= deadline <= as_of + timedelta(days=window)
     )
 
 
