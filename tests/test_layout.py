@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -205,6 +206,26 @@ def test_an_update_that_fails_halfway_changes_nothing(invoke: Callable[..., Any]
         session.update_pledge(session.pledge(2).with_changes(title="Renamed"))
     raw = isolated_store.read_bytes()
     assert b"Ghost" not in raw and b"Renamed" in raw
+    assert invoke("--db", str(isolated_store), "doctor").exit_code == 0
+
+
+@pytest.mark.parametrize("byte_read", [True, False])
+def test_an_insert_of_stored_records_with_a_taken_id_changes_nothing(
+    invoke: Callable[..., Any], isolated_store: Path, byte_read: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(invoke, isolated_store)
+    if not byte_read:
+        monkeypatch.setenv("TRACKER_CACHE", "off")
+    with Store(isolated_store).transaction() as session:
+        table = session.tables["pledges"]
+        assert isinstance(table, layout.PartialTable) is byte_read
+        existing = dict(table["1"])
+        with pytest.raises(ValueError, match=r"records \[1\] of the pledges table already exist"):
+            session.insert_with_ids("pledges", {9: dict(existing, title="Ghost"), 1: existing})
+        assert "9" not in session.tables["pledges"]
+        session.insert_with_ids("pledges", {9: dict(existing, title="Kept", uuid=str(uuid4()))})
+    raw = isolated_store.read_bytes()
+    assert b"Ghost" not in raw and b"Kept" in raw
     assert invoke("--db", str(isolated_store), "doctor").exit_code == 0
 
 
