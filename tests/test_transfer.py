@@ -721,3 +721,36 @@ def test_an_import_file_with_a_byte_order_mark_is_read_and_one_not_in_utf8_is_re
     refused = invoke("import", str(latin))
     assert refused.exit_code == 1 and f"{latin} is not UTF-8 text" in refused.stderr
     assert isolated_store.read_bytes() == before
+
+
+@FUZZ
+@given(data=st.data())
+def test_every_record_an_import_keeps_is_in_its_stored_form(template: bytes, data: st.DataObject) -> None:
+    """Whatever way validation accepts a record (taken as the file has it, or read back and
+    compared), what it keeps to write is exactly the stored form of the record it read."""
+    from tracker.transfer import _validate
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "pledges.json")
+        store.path.write_bytes(template)
+        document: dict[str, Any] = orjson.loads(export_text(store))
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        table = data.draw(st.sampled_from(["pledges", "evidence", "history"]))
+        record = data.draw(st.sampled_from(document[table]))
+        parts = [key for key, value in record.items() if isinstance(value, dict)]
+        if parts and data.draw(st.booleans()):
+            record = record[data.draw(st.sampled_from(parts))]  # change a field of an object in it
+        key = data.draw(st.sampled_from([*record, "extra"]))
+        if key != "id" and data.draw(st.booleans()):
+            record.pop(key, None)
+        else:
+            record[key] = data.draw(json_values | st.sampled_from(["2021-04-07", "20210407", "x", 5, [], {}]))
+    try:
+        checked = _validate(document)
+    except BadInputError:
+        event("refused")
+        return
+    event("accepted")
+    for table, records in (("pledges", checked.pledges), ("evidence", checked.evidence), ("history", checked.history)):
+        for item in records:
+            assert checked.stored[table][item.id] == item.to_dict()
