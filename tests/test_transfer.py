@@ -754,3 +754,27 @@ def test_every_record_an_import_keeps_is_in_its_stored_form(template: bytes, dat
     for table, records in (("pledges", checked.pledges), ("evidence", checked.evidence), ("history", checked.history)):
         for item in records:
             assert checked.stored[table][item.id] == item.to_dict()
+
+
+texts_or_none = (
+    st.none()
+    | st.text(max_size=12)
+    | st.integers()
+    | st.sampled_from(
+        ["https://a.org/x?y=1#z", "http://b.org", " https://a.org ", "https://a.org/a b", "ftp://a.org", "https://", ""]
+    )
+)
+
+
+@given(url=texts_or_none, title=texts_or_none, publisher=texts_or_none)
+def test_a_source_is_accepted_exactly_when_it_reads_as_one(url: Any, title: Any, publisher: Any) -> None:
+    from tracker.model import Source
+    from tracker.transfer import _source
+
+    readable = all(value is None or isinstance(value, str) for value in (url, title, publisher))
+    if readable:
+        try:
+            Source.parse(url, title, publisher)
+        except BadInputError:
+            readable = False
+    assert (_source({"url": url, "title": title, "publisher": publisher}) is None) == readable

@@ -231,7 +231,7 @@ _WHITESPACE = re.compile(r"\s").search
 # The common web address: http(s), a plain ASCII host (no brackets, no user) with an optional
 # port, then printable ASCII. `urlsplit` accepts every such address with that scheme and a
 # non-empty host, so a match needs no `urlsplit` (several times slower); anything else is split.
-_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?").fullmatch
+PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?").fullmatch
 
 
 class Source(NamedTuple):
@@ -244,7 +244,7 @@ class Source(NamedTuple):
         url, title, publisher = optional_text(url), optional_text(title), optional_text(publisher)
         if url is None and title is None and publisher is None:
             return None
-        if url is not None and _PLAIN_URL(url) is None:
+        if url is not None and PLAIN_URL(url) is None:
             try:
                 parts = urlsplit(url)
             except ValueError:  # "http://[::1" (an unclosed IPv6 host) is refused by urlsplit itself

@@ -43,6 +43,7 @@ from tracker.errors import BadInputError
 from tracker.ledger import Clock, Recorder, SourceInput, add_pledge
 from tracker.migrations import SCHEMA_VERSION
 from tracker.model import (
+    PLAIN_URL,
     Category,
     Condition,
     Evidence,
@@ -296,6 +297,12 @@ def _source(value: Any) -> str | None:
     if not isinstance(value, dict):
         return "must be null or {url, title, publisher} with text or null values"
     url, title, publisher = value.get("url"), value.get("title"), value.get("publisher")
+    if (
+        (url is None or (type(url) is str and PLAIN_URL(url)))
+        and (title is None or type(title) is str)
+        and (publisher is None or type(publisher) is str)
+    ):
+        return None  # what Source.parse accepts at once (nearly every source): nothing to build
     if _optional_text(url) or _optional_text(title) or _optional_text(publisher):
         return "must be null or {url, title, publisher} with text or null values"
     try:
