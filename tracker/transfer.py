@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from operator import call
 from typing import Any
 
 import orjson
@@ -496,6 +497,10 @@ def _load_records(
     # can be stored as JSON: every other check admits only values that can, and anything more in
     # a nested object fails the comparison with the stored form below.
     checks = tuple((key, required, check, check is _any) for key, (required, check) in spec.items())
+    # A record with every field: each field's one check, called from C (the loop below, which
+    # also says what is missing or unknown, runs only for the other records and the unsound).
+    keys = tuple(spec)
+    each_check = tuple(_json_problem if check is _any else check for _, check in spec.values())
     for index, record in enumerate(raw):
         if not isinstance(record, dict):
             problems.add(f"{table}[{index}]", "is not an object")
@@ -506,18 +511,20 @@ def _load_records(
         record_id: int = record["id"]
         fields = dict(record)
         del fields["id"]
-        found = [] if known >= fields.keys() else [f"unknown field '{key}'" for key in fields if key not in spec]
-        for key, required, check, any_value in checks:
-            if key not in fields:
-                if required:
-                    found.append(f"missing field '{key}'")
-            elif why := check(value := fields[key]) or (
-                _json_problem(value) if any_value and value is not None and type(value) is not str else None
-            ):
-                found.append(f"{key} {why}")
-        if found:
-            problems.add(f"{kind} {record_id} ({table}[{index}])", "; ".join(found))
-            continue
+        complete = fields.keys() == known
+        if not complete or any(map(call, each_check, map(fields.__getitem__, keys))):
+            found = [] if known >= fields.keys() else [f"unknown field '{key}'" for key in fields if key not in spec]
+            for key, required, check, any_value in checks:
+                if key not in fields:
+                    if required:
+                        found.append(f"missing field '{key}'")
+                elif why := check(value := fields[key]) or (
+                    _json_problem(value) if any_value and value is not None and type(value) is not str else None
+                ):
+                    found.append(f"{key} {why}")
+            if found:
+                problems.add(f"{kind} {record_id} ({table}[{index}])", "; ".join(found))
+                continue
         try:
             item = load(record_id, fields)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -528,10 +535,10 @@ def _load_records(
         # fields, does: the checks admit only values that read back as they are (dates in
         # their one written form, known names, texts, whole numbers, lists of texts). Anything
         # else is read back and compared (about half the time of an import of such records).
-        if fields.keys() == known:
-            for name, keys in parts:
+        if complete:
+            for name, part_keys in parts:
                 part = fields[name]
-                if part is not None and part.keys() != keys:
+                if part is not None and part.keys() != part_keys:
                     break
             else:
                 loaded.append(item)
