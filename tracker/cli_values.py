@@ -26,7 +26,8 @@ def _plain_int(value: object) -> object:
     # A default, or text that int() and pydantic read alike; signs, spaces and underscores go to typer.
     if type(value) is int:
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    # Up to 18 digits: a longer one may be beyond what int() reads from text (typer says so).
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     return _NOT_PLAIN
 
@@ -78,7 +79,10 @@ def install() -> bool:
             if not isinstance(value, str) or not value:
                 return _NOT_PLAIN
             # Handed a Path, typer skips pydantic and applies its own checks (exists, readable...).
-            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+            try:
+                return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+            except Exception:  # typer judges the value as typed again, and says why in its own words
+                return _NOT_PLAIN
 
         return convert
 
@@ -94,22 +98,38 @@ def install() -> bool:
             return path_converter(descriptor)
         return None
 
-    def build(descriptor: TypeDescriptor) -> RuntimeParam:
+    def build_plain(descriptor: TypeDescriptor) -> RuntimeParam | None:
         info = descriptor.parameter_info
         annotation = descriptor.annotation
-        if descriptor.file_annotation is None and info.parser is None:
-            is_list = descriptor.is_list
-            item = annotation.__args__[0] if is_list and len(annotation.__args__) == 1 else annotation
-            convert = item_converter(item, descriptor)
-            if convert is not None:
-                return PlainRuntimeParam(
-                    parameter_info=info,
-                    annotation=annotation,
-                    descriptor=descriptor,
-                    convert_item=convert,
-                    is_list=is_list,
-                )
-        return build_with_typer(descriptor)
+        if descriptor.file_annotation is not None or info.parser is not None:
+            return None
+        is_list = descriptor.is_list
+        item = annotation.__args__[0] if is_list and len(annotation.__args__) == 1 else annotation
+        convert = item_converter(item, descriptor)
+        if convert is None:
+            return None
+        return PlainRuntimeParam(
+            parameter_info=info, annotation=annotation, descriptor=descriptor, convert_item=convert, is_list=is_list
+        )
+
+    def build(descriptor: TypeDescriptor) -> RuntimeParam:
+        try:
+            plain = build_plain(descriptor)
+        except Exception:  # a typer whose internals moved: its own conversion, only slower
+            plain = None
+        return plain if plain is not None else build_with_typer(descriptor)
+
+    # Used only if it converts as typer's contract says on this very typer.
+    try:
+        from typer._coercion import resolve_type_descriptor
+        from typer.models import OptionInfo
+
+        for kind, text, expected in ((int, "7", 7), (str, "x", "x"), (list[str], ("a",), ["a"])):
+            plain = build_plain(resolve_type_descriptor(kind, OptionInfo()))
+            if plain is None or plain._coerce_value(text, param=None, ctx=None) != expected:  # type: ignore[arg-type]
+                return False
+    except Exception:  # any surprise at all: typer as it is
+        return False
 
     build.plain_values = True  # type: ignore[attr-defined]
     build.__wrapped__ = build_with_typer  # type: ignore[attr-defined]
