@@ -254,3 +254,10 @@ def test_a_stale_threshold_beyond_the_calendar_finds_nothing_stale(example: Path
     result = runner.invoke(app, ["report", "stale", "--as-of", AS_OF, "--stale-days", "999999999"])
     assert result.exit_code == 0, result.stderr
     assert "Stale: no evidence for 999999999 days (0)" in result.stdout
+
+
+def test_a_due_window_beyond_the_calendar_holds_every_later_deadline(example: Path, runner) -> None:
+    wide = runner.invoke(app, ["report", "due", "--as-of", AS_OF, "--window", "999999999", "--format", "json"])
+    assert wide.exit_code == 0, wide.stderr
+    years = runner.invoke(app, ["report", "due", "--as-of", AS_OF, "--window", "3000000", "--format", "json"])
+    assert json.loads(wide.stdout)["due"] == json.loads(years.stdout)["due"]

@@ -94,9 +94,15 @@ def days_late(pledge: Pledge, as_of: date) -> int | None:
 
 def is_due_soon(pledge: Pledge, as_of: date, window: int = DEFAULT_DUE_WINDOW) -> bool:
     deadline = pledge.deadline.date if pledge.deadline else None
-    return (
-        pledge.status in _CLOCK_RUNNING and deadline is not None and as_of <= deadline <= as_of + timedelta(days=window)
-    )
+    return pledge.status in _CLOCK_RUNNING and deadline is not None and as_of <= deadline <= due_by(as_of, window)
+
+
+def due_by(as_of: date, window: int = DEFAULT_DUE_WINDOW) -> date:
+    """The last day of the window (0 or more days) that counts as due soon on `as_of`."""
+    try:
+        return as_of + timedelta(days=window)
+    except OverflowError:  # a window past the end of the calendar holds every later day
+        return date.max
 
 
 def stale_before(as_of: date, stale_days: int = DEFAULT_STALE_DAYS) -> date:
