@@ -296,13 +296,22 @@ def test_a_cache_file_others_can_write_is_not_read(cached: Cached, invoke: Calla
 def test_a_cache_of_the_wrong_shape_is_ignored(cached: Cached, invoke: Callable[..., Any]) -> None:
     good = cache.load(cached.store, cached.stamp)
     assert good is not None
-    for records in (
-        {"pledges": {}},
-        {**good, "pledges": {"1": good["pledges"][1]}},
-        {**good, "pledges": {2: good["pledges"][1]}},
-        {**good, "evidence": good["pledges"]},
+    kept = cache._rows(good)
+    _plant(cached, kept)  # as the cache keeps them: loaded as they were
+    assert cache.load(cached.store, cached.stamp) == good
+    first = tuple(good["pledges"][1])
+    for rows in (
+        {"pledges": ([], [])},
+        good,  # typed records: not the form the cache keeps
+        {**kept, "pledges": (["1"], [first])},
+        {**kept, "pledges": ([2], [first])},
+        {**kept, "pledges": ([1, 1], [first, first])},
+        {**kept, "pledges": ([1], [list(first)])},
+        {**kept, "pledges": ([1, 2], [first])},
+        {**kept, "pledges": ([1], [first[:-1]])},
+        {**kept, "evidence": kept["pledges"]},
     ):
-        _plant(cached, records)
+        _plant(cached, rows)
         assert cache.load(cached.store, cached.stamp) is None
         assert _listing(invoke) == cached.listing
 
