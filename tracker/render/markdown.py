@@ -6,6 +6,7 @@ text is escaped so that a title never turns into markup or breaks a table.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -23,6 +24,8 @@ _ESCAPES = str.maketrans({char: "\\" + char for char in "\\`*_[]<>|#~"})
 _NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]<>|#~]").search
 
 
+# A briefing escapes the same actors, publishers, source titles and tags again and again.
+@functools.lru_cache(maxsize=4096)
 def escape(text: str) -> str:
     """Inline-safe text: one line, markdown punctuation escaped (pipes too, for tables)."""
     # Only printable characters (so no whitespace but the space), no run of spaces and none at
