@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -61,10 +62,13 @@ def cached(add: Callable[..., int], invoke: Callable[..., Any], isolated_store: 
 
 
 def _plant(cached: Cached, records: object, header: object = None) -> None:
-    """Write a cache file by hand: `header` (default: the right one for the store) then `records`."""
+    """Write a cache file by hand: `header` (default: the right one for the store), the checksum
+    of `records` as pickled, then `records`."""
+    body = pickle.dumps(records)
     with cached.where.open("wb") as handle:
         pickle.dump(cache._header(cached.stamp) if header is None else header, handle)
-        pickle.dump(records, handle)
+        pickle.dump(zlib.crc32(body), handle)
+        handle.write(body)
 
 
 def test_a_read_keeps_the_records_and_the_next_read_uses_them(
@@ -117,6 +121,16 @@ def test_a_damaged_cache_is_ignored(
     damage: Callable[[bytes], bytes], cached: Cached, invoke: Callable[..., Any]
 ) -> None:
     cached.where.write_bytes(damage(cached.where.read_bytes()))
+    assert _listing(invoke) == cached.listing
+
+
+def test_a_cache_whose_records_were_changed_on_disk_is_ignored(cached: Cached, invoke: Callable[..., Any]) -> None:
+    """One letter of a title changed in the cache file still unpickles, into another title: the
+    checksum of the body tells, and the store file is read instead."""
+    raw = cached.where.read_bytes()
+    assert raw.count(b"Provide 150,000") == 1
+    cached.where.write_bytes(raw.replace(b"Provide 150,000", b"Provide 950,000"))
+    assert cache.load(cached.store, cached.stamp) is None
     assert _listing(invoke) == cached.listing
 
 
@@ -309,6 +323,8 @@ def test_a_cache_of_the_wrong_shape_is_ignored(cached: Cached, invoke: Callable[
         {**kept, "pledges": ([1], [list(first)])},
         {**kept, "pledges": ([1, 2], [first])},
         {**kept, "pledges": ([1], [first[:-1]])},
+        {**kept, "pledges": ([1], [(True, *first[1:])])},
+        {**kept, "pledges": ([1], [(1.0, *first[1:])])},
         {**kept, "evidence": kept["pledges"]},
     ):
         _plant(cached, rows)

@@ -31,6 +31,7 @@ import functools
 import operator
 import os
 import re
+import zlib
 from collections.abc import Callable
 from datetime import date
 from itertools import repeat
@@ -44,20 +45,27 @@ if TYPE_CHECKING:
 
 Stamp = tuple[int, int, int, int, int]
 Records = dict[str, dict[int, Any]]
-_FORMAT = 4
+_FORMAT = 5
 
 
 @functools.cache
 def _classes() -> dict[tuple[str, str], Any]:
-    """What a cache file may build when loaded, and nothing else: a damaged or planted file
-    cannot make unpickling call anything beyond these constructors."""
-    from datetime import date
-
+    """The record types and the types of their parts, by module and name."""
     from tracker.dates import Deadline
     from tracker.model import Category, Condition, Evidence, HistoryEntry, Pledge, Quantity, Source, Stance, Status
 
     kinds = (Pledge, Evidence, HistoryEntry, Source, Quantity, Condition, Deadline, Status, Category, Stance, date)
     return {(kind.__module__, kind.__qualname__): kind for kind in kinds}
+
+
+@functools.cache
+def _buildable() -> dict[tuple[str, str], Any]:
+    """What a cache file may build when loaded, and nothing else: a damaged or planted file
+    cannot make unpickling call anything beyond these constructors. The records themselves are
+    kept as plain tuples (see `_rows`); only their parts are built by unpickling."""
+    from tracker.store import RECORD_TYPES
+
+    return {key: kind for key, kind in _classes().items() if kind not in RECORD_TYPES.values()}
 
 
 @functools.cache
@@ -142,7 +150,7 @@ def _unpickler() -> Any:
     class RecordUnpickler(pickle.Unpickler):
         def find_class(self, module: str, name: str) -> Any:
             try:
-                return _classes()[(module, name)]
+                return _buildable()[(module, name)]
             except KeyError:
                 raise pickle.UnpicklingError(f"{module}.{name} is not a record type") from None
 
@@ -206,10 +214,15 @@ def load(store: Path, stamp: Stamp) -> Records | None:
 
     with handle:
         try:
-            rows = _unpickler()(io.BytesIO(handle.read())).load()
+            # The body's checksum comes first: a damaged body must not be unpickled into records
+            # that look sound but are not those of the file.
+            expected = _unpickler()(handle).load()
+            body = handle.read()
+            if type(expected) is not int or zlib.crc32(body) != expected:
+                return None
+            return _records(_unpickler()(io.BytesIO(body)).load())
         except Exception:  # a damaged body is a missing cache, never an error
             return None
-    return _records(rows)
 
 
 def _layout_file(store: Path) -> Path | None:
@@ -282,7 +295,9 @@ def _records(rows: object) -> Records | None:
         if not set(map(len, values)) <= {len(kind._fields)}:
             return None
         table = dict(zip(ids, map(tuple.__new__, repeat(kind), values), strict=True))
-        if len(table) != len(ids) or list(map(_record_id, table.values())) != ids:
+        own_ids = list(map(_record_id, table.values()))
+        # Compared as lists and by type: True and 1.0 equal 1, but are no id.
+        if len(table) != len(ids) or own_ids != ids or not set(map(type, own_ids)) <= {int}:
             return None
         records[name] = table
     return records
@@ -340,8 +355,10 @@ def _write(store: Path, stamp: Stamp, records: Records) -> None:
         return
 
     def dump(handle: BinaryIO) -> None:
+        body = pickle.dumps(_shared(_rows(records), {}), protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(_header(stamp), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(_shared(_rows(records), {}), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(zlib.crc32(body), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.write(body)
 
     _replace(where, dump, (pickle.PicklingError, RecursionError))
     _prune(where.parent)

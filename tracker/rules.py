@@ -101,8 +101,8 @@ def due_by(as_of: date, window: int = DEFAULT_DUE_WINDOW) -> date:
     """The last day of the window (0 or more days) that counts as due soon on `as_of`."""
     try:
         return as_of + timedelta(days=window)
-    except OverflowError:  # a window past the end of the calendar holds every later day
-        return date.max
+    except OverflowError:  # a window past either end of the calendar
+        return date.max if window > 0 else date.min
 
 
 def stale_before(as_of: date, stale_days: int = DEFAULT_STALE_DAYS) -> date:
