@@ -782,3 +782,21 @@ def test_a_source_is_accepted_exactly_when_it_reads_as_one(url: Any, title: Any,
         except BadInputError:
             readable = False
     assert (_source({"url": url, "title": title, "publisher": publisher}) is None) == readable
+
+
+@pytest.mark.parametrize(("depth", "accepted"), [(100, True), (101, False), (900, False)])
+def test_a_value_nested_deeper_than_the_store_can_write_is_refused(
+    empty: Store, document: dict[str, Any], depth: int, accepted: bool
+) -> None:
+    nested: Any = "core"
+    for _ in range(depth):
+        nested = [nested]
+    document["history"][0]["old"] = nested
+    before = empty.path.read_bytes() if empty.path.exists() else None
+    if accepted:
+        import_into(empty, document)
+        assert empty.path.exists()
+        return
+    with pytest.raises(BadInputError, match="nested more than 100 deep"):
+        import_into(empty, document)
+    assert (empty.path.read_bytes() if empty.path.exists() else None) == before

@@ -401,8 +401,14 @@ HISTORY_FIELDS: dict[str, tuple[bool, Check]] = {
 }
 
 
-def _json_problem(value: Any) -> str | None:
-    """Why a value cannot be stored as JSON unchanged (orjson refuses big integers, turns NaN into null)."""
+# Deeper than any value tracker stores (a removed pledge's record is four levels), and well within
+# what the JSON writer takes (it refuses more than 254 levels in all, the store's own included).
+MAX_NESTING = 100
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a value cannot be stored as JSON unchanged (orjson refuses big integers and deep
+    nesting, turns NaN into null)."""
     if value is None or type(value) is str:  # nearly every value: answered before any isinstance
         return None
     if isinstance(value, str | bool):
@@ -411,9 +417,11 @@ def _json_problem(value: Any) -> str | None:
         return None if -(2**63) <= value < 2**64 else f"holds a number too large to store ({value})"
     if isinstance(value, float):
         return None if math.isfinite(value) else f"holds a number that JSON cannot store ({value})"
+    if isinstance(value, list | dict) and depth >= MAX_NESTING:
+        return f"holds lists or objects nested more than {MAX_NESTING} deep"
     if isinstance(value, list):
         for item in value:
-            if item is not None and type(item) is not str and (problem := _json_problem(item)):
+            if item is not None and type(item) is not str and (problem := _json_problem(item, depth + 1)):
                 return problem
         return None
     if isinstance(value, dict):
@@ -421,7 +429,7 @@ def _json_problem(value: Any) -> str | None:
             if not isinstance(key, str):
                 return "holds an object with a key that is not text"
         for item in value.values():
-            if item is not None and type(item) is not str and (problem := _json_problem(item)):
+            if item is not None and type(item) is not str and (problem := _json_problem(item, depth + 1)):
                 return problem
         return None
     return f"holds a value that is not JSON ({type(value).__name__})"
