@@ -35,13 +35,12 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES) if _NEEDS_ESCAPE(text) else text
 
 
-_URL_SPECIAL = re.compile(r"[() ]").search
-
-
 def link(label: str, url: str | None) -> str:
     if not url:
         return escape(label)
-    safe_url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20") if _URL_SPECIAL(url) else url
+    # Three scans for one character each run faster than one regular expression for the three.
+    special = "(" in url or ")" in url or " " in url
+    safe_url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20") if special else url
     return f"[{escape(label)}]({safe_url})"
 
 
@@ -195,9 +194,12 @@ def pledge_section(state: PledgeState, status_since: date) -> list[str]:
     return lines
 
 
+_GANTT_SPECIAL = str.maketrans(":;#", "   ")
+
+
 def _gantt_name(text: str) -> str:
     """Mermaid task names end at ':' and treat '#' and ';' specially."""
-    cleaned = re.sub(r"[:;#]", " ", " ".join(text.split()))
+    cleaned = " ".join(text.split()).translate(_GANTT_SPECIAL)
     return cleaned[:60].strip() or "pledge"
 
 
