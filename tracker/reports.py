@@ -15,7 +15,7 @@ from enum import StrEnum
 from operator import attrgetter
 
 from tracker import rules
-from tracker.model import OPEN_STATUSES, Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status
+from tracker.model import Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status
 
 
 class ReportKind(StrEnum):
@@ -152,10 +152,8 @@ class Report:
 
     @functools.cached_property
     def stale(self) -> list[rules.PledgeState]:
-        quiet_since = rules.stale_before(self.as_of, self.options.stale_days)
-        stale = [
-            state for state in self.states if state.pledge.status in OPEN_STATUSES and state.last_activity < quiet_since
-        ]
+        quiet_before = rules.stale_before(self.as_of, self.options.stale_days)
+        stale = [state for state in self.states if rules.is_quiet(state, quiet_before)]
         stale.sort(key=lambda state: (state.last_activity, state.pledge.id))
         return stale
 

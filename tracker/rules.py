@@ -115,7 +115,13 @@ def stale_before(as_of: date, stale_days: int = DEFAULT_STALE_DAYS) -> date:
 
 
 def is_stale(state: PledgeState, stale_days: int = DEFAULT_STALE_DAYS) -> bool:
-    return state.pledge.status.is_open and state.last_activity < stale_before(state.as_of, stale_days)
+    return is_quiet(state, stale_before(state.as_of, stale_days))
+
+
+def is_quiet(state: PledgeState, quiet_before: date) -> bool:
+    """Open, with no activity on or after `quiet_before` (stale, when that is `stale_before`'s day;
+    a report works that day out once for all its pledges)."""
+    return state.pledge.status in OPEN_STATUSES and state.last_activity < quiet_before
 
 
 _SCORES = {Status.FULFILLED: 1, Status.PARTIAL: 0, Status.IN_PROGRESS: 0, Status.STALLED: 0, Status.BROKEN: -1}
