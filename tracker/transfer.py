@@ -228,10 +228,6 @@ def _flag(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
 
-def _any(value: Any) -> str | None:
-    return None
-
-
 def _names(required: bool) -> Check:
     def check(value: Any) -> str | None:
         if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
@@ -357,6 +353,40 @@ def _condition(value: Any) -> str | None:
     return None
 
 
+# Deeper than any value tracker stores (a removed pledge's record is four levels), and well within
+# what the JSON writer takes (it refuses more than 254 levels in all, the store's own included).
+MAX_NESTING = 100
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a value cannot be stored as JSON unchanged (orjson refuses big integers and deep
+    nesting, turns NaN into null)."""
+    if value is None or type(value) is str:  # nearly every value: answered before any isinstance
+        return None
+    if isinstance(value, str | bool):
+        return None
+    if isinstance(value, int):
+        return None if -(2**63) <= value < 2**64 else f"holds a number too large to store ({value})"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"holds a number that JSON cannot store ({value})"
+    if isinstance(value, list | dict) and depth >= MAX_NESTING:
+        return f"holds lists or objects nested more than {MAX_NESTING} deep"
+    if isinstance(value, list):
+        for item in value:
+            if item is not None and type(item) is not str and (problem := _json_problem(item, depth + 1)):
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                return "holds an object with a key that is not text"
+        for item in value.values():
+            if item is not None and type(item) is not str and (problem := _json_problem(item, depth + 1)):
+                return problem
+        return None
+    return f"holds a value that is not JSON ({type(value).__name__})"
+
+
 # field -> (required, check)
 PLEDGE_FIELDS: dict[str, tuple[bool, Check]] = {
     "uuid": (True, _uuid),
@@ -393,46 +423,14 @@ HISTORY_FIELDS: dict[str, tuple[bool, Check]] = {
     "field": (True, _nonblank),
     "effective_on": (True, _iso_date),
     "recorded_at": (True, _timestamp),
-    "old": (False, _any),
-    "new": (False, _any),
+    # Any value: the one check is that JSON stores it as it is. Every other check admits only
+    # values that JSON stores.
+    "old": (False, _json_problem),
+    "new": (False, _json_problem),
     "reason": (False, _text),
     "change": (False, _change_number),
     "evidence_id": (False, _optional_record_id),
 }
-
-
-# Deeper than any value tracker stores (a removed pledge's record is four levels), and well within
-# what the JSON writer takes (it refuses more than 254 levels in all, the store's own included).
-MAX_NESTING = 100
-
-
-def _json_problem(value: Any, depth: int = 0) -> str | None:
-    """Why a value cannot be stored as JSON unchanged (orjson refuses big integers and deep
-    nesting, turns NaN into null)."""
-    if value is None or type(value) is str:  # nearly every value: answered before any isinstance
-        return None
-    if isinstance(value, str | bool):
-        return None
-    if isinstance(value, int):
-        return None if -(2**63) <= value < 2**64 else f"holds a number too large to store ({value})"
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"holds a number that JSON cannot store ({value})"
-    if isinstance(value, list | dict) and depth >= MAX_NESTING:
-        return f"holds lists or objects nested more than {MAX_NESTING} deep"
-    if isinstance(value, list):
-        for item in value:
-            if item is not None and type(item) is not str and (problem := _json_problem(item, depth + 1)):
-                return problem
-        return None
-    if isinstance(value, dict):
-        for key in value:
-            if not isinstance(key, str):
-                return "holds an object with a key that is not text"
-        for item in value.values():
-            if item is not None and type(item) is not str and (problem := _json_problem(item, depth + 1)):
-                return problem
-        return None
-    return f"holds a value that is not JSON ({type(value).__name__})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,14 +499,10 @@ def _load_records(
     loaded = []
     known = spec.keys()
     parts = _PARTS[table]
-    # Only a field that takes any value (a history entry's old and new) needs the test that it
-    # can be stored as JSON: every other check admits only values that can, and anything more in
-    # a nested object fails the comparison with the stored form below.
-    checks = tuple((key, required, check, check is _any) for key, (required, check) in spec.items())
     # A record with every field: each field's one check, called from C (the loop below, which
     # also says what is missing or unknown, runs only for the other records and the unsound).
     keys = tuple(spec)
-    each_check = tuple(_json_problem if check is _any else check for _, check in spec.values())
+    each_check = tuple(check for _, check in spec.values())
     for index, record in enumerate(raw):
         if not isinstance(record, dict):
             problems.add(f"{table}[{index}]", "is not an object")
@@ -522,13 +516,11 @@ def _load_records(
         complete = fields.keys() == known
         if not complete or any(map(call, each_check, map(fields.__getitem__, keys))):
             found = [] if known >= fields.keys() else [f"unknown field '{key}'" for key in fields if key not in spec]
-            for key, required, check, any_value in checks:
+            for key, (required, check) in spec.items():
                 if key not in fields:
                     if required:
                         found.append(f"missing field '{key}'")
-                elif why := check(value := fields[key]) or (
-                    _json_problem(value) if any_value and value is not None and type(value) is not str else None
-                ):
+                elif why := check(fields[key]):
                     found.append(f"{key} {why}")
             if found:
                 problems.add(f"{kind} {record_id} ({table}[{index}])", "; ".join(found))
