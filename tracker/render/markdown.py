@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from tracker.model import Evidence, Source, Stance, Status, format_number
-from tracker.render.text import deadline_label, percent, plural, section_title
+from tracker.render.text import deadline_label, one_line, percent, plural, section_title
 from tracker.reports import Report
 from tracker.rules import PledgeState, days_late
 
@@ -31,7 +31,7 @@ def escape(text: str) -> str:
     # Only printable characters (so no whitespace but the space), no run of spaces and none at
     # either end: already one line, and split-and-join would give it back unchanged.
     if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
-        text = " ".join(text.split())
+        text = one_line(text)
     return text.translate(_ESCAPES) if _NEEDS_ESCAPE(text) else text
 
 
@@ -199,7 +199,7 @@ _GANTT_SPECIAL = str.maketrans(":;#", "   ")
 
 def _gantt_name(text: str) -> str:
     """Mermaid task names end at ':' and treat '#' and ';' specially."""
-    cleaned = " ".join(text.split()).translate(_GANTT_SPECIAL)
+    cleaned = one_line(text).translate(_GANTT_SPECIAL)
     return cleaned[:60].strip() or "pledge"
 
 

@@ -72,11 +72,11 @@ def deadline_label(pledge: Pledge) -> str:
 
 def plain_line(values: Iterable[Any]) -> str:
     """One tab-separated line; tabs and newlines in user text become spaces so rows stay rows."""
-    return "\t".join(" ".join(str(value).split()) if value is not None else "" for value in values)
+    return "\t".join(one_line(str(value)) if value is not None else "" for value in values)
 
 
 def one_line(text: str) -> str:
-    """User text as one field of a plain line (see `plain_line`)."""
+    """User text on one line: any run of whitespace (tabs and newlines too) one space, none at the ends."""
     return " ".join(text.split())
 
 
@@ -224,7 +224,7 @@ def pledge_detail(state: PledgeState, evidence: Sequence[Evidence]) -> Renderabl
 def pledge_detail_lines(state: PledgeState, evidence: Sequence[Evidence]) -> list[str]:
     pledge = state.pledge
     lines = [f"#{pledge.id} {pledge.title}"]
-    lines += [f"{name}: {' '.join(value.split())}" for name, value in _field_rows(state)]
+    lines += [f"{name}: {one_line(value)}" for name, value in _field_rows(state)]
     lines.append(f"evidence: {len(evidence)}")
     lines += evidence_lines(evidence)[1:] if evidence else []
     return lines
