@@ -604,11 +604,11 @@ class Session:
 
     def insert_with_ids(self, table: str, records: dict[int, JSONDict]) -> None:
         """Insert stored-form records under chosen ids, in one table update (import keeps free ids).
-        The records become the store's own: the caller does not change them afterwards.
 
         The caller picks ids never used here (at or past next_ids); next_ids moves past them, and
         for history `_meta.changes` moves up to the entries' change numbers, so ids and change
-        numbers handed out later never collide with imported ones.
+        numbers handed out later never collide with imported ones. The records become the store's
+        own: the caller does not change them afterwards.
         """
         if not records:
             return
