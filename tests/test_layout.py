@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker import __version__, cache, layout
+from tracker import store as store_module
 from tracker.migrations import JOURNAL
 from tracker.store import FILE_TABLES, META, META_ID, Store, _Bytes, empty_tables, serialize
 
@@ -63,6 +64,12 @@ operation = st.tuples(
 def _file(written: tuple[list[Any], Any]) -> bytes:
     """The bytes `serialize` gives, joined."""
     return b"".join(bytes(part) for part in written[0])
+
+
+def _in_number_order(tables: dict[str, Any]) -> str:
+    """The store in our indent, but each table's records in number order ("9" before "10")."""
+    by_number = {name: dict(sorted(table.items(), key=lambda item: int(item[0]))) for name, table in tables.items()}
+    return json.dumps(by_number, indent=2) + "\n"
 
 
 def _reference(tables: dict[str, Any]) -> bytes:
@@ -168,8 +175,7 @@ def test_a_file_rewritten_by_hand_in_another_layout_is_read_whole_and_written_in
     for number in range(3, 12):
         assert invoke("add", f"Pledge {number}", "--actor", "Russia", "--made-on", "2021-04-07").exit_code == 0
     tables = json.loads(isolated_store.read_text())
-    by_number = {name: dict(sorted(table.items(), key=lambda item: int(item[0]))) for name, table in tables.items()}
-    isolated_store.write_text(json.dumps(by_number, indent=2) + "\n")
+    isolated_store.write_text(_in_number_order(tables))
     assert layout.sections(isolated_store.read_bytes(), FILE_TABLES) is not None
     # A read caches the file once its times have settled; pretend they have.
     monkeypatch.setattr(cache, "SETTLED_AFTER_NS", -(10**12))
@@ -215,6 +221,8 @@ def test_an_insert_of_stored_records_with_a_taken_id_changes_nothing(
 ) -> None:
     _seed(invoke, isolated_store)
     if not byte_read:
+        # Written without the layout, the file is parsed whole.
+        isolated_store.write_bytes(orjson.dumps(orjson.loads(isolated_store.read_bytes())))
         monkeypatch.setenv("TRACKER_CACHE", "off")
     with Store(isolated_store).transaction() as session:
         table = session.tables["pledges"]
@@ -352,3 +360,168 @@ def test_bytes_damaged_without_changing_the_stamp_are_refused_not_a_traceback(
     result = invoke("--db", str(isolated_store), *command)
     assert result.exit_code == 3 and "damaged" in result.output and "Traceback" not in result.output
     assert isolated_store.read_bytes() == before
+
+
+# Reading a file a chunk at a time ---------------------------------------------------------------
+
+
+def _walked(raw: bytes, size: int) -> tuple[dict[str, dict[str, Any]], layout.Spans | None]:
+    taken: dict[str, dict[str, Any]] = {}
+
+    def take(name: str, records: dict[str, Any]) -> None:
+        assert records and not taken.get(name, {}).keys() & records.keys()
+        taken.setdefault(name, {}).update(records)
+
+    return taken, layout.walk(raw, FILE_TABLES, size, take)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stores(), st.integers(0, 400))
+def test_a_file_walked_a_chunk_at_a_time_gives_every_record_and_the_tables_places(
+    tables: dict[str, Any], size: int
+) -> None:
+    raw = _file(serialize(tables))
+    taken, spans = _walked(raw, size)
+    assert spans == layout.sections(raw, FILE_TABLES)
+    assert taken == {name: table for name, table in tables.items() if table}
+    for name in ("pledges", "evidence", "history"):
+        assert layout.record_lines(raw, spans[name]) == len(tables[name])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(lambda tables: json.dumps(tables, sort_keys=True), id="on one line"),
+        pytest.param(lambda tables: json.dumps(tables, sort_keys=True, indent=4) + "\n", id="four-space indent"),
+        pytest.param(_in_number_order, id="records in number order"),
+    ],
+)
+@pytest.mark.parametrize("size", [0, 30, 10**6])
+def test_a_file_in_another_layout_is_not_walked(text: Callable[[dict[str, Any]], str], size: int) -> None:
+    tables = empty_tables()
+    tables["pledges"] = {str(number): {"pledge_id": number, "title": "x"} for number in range(1, 12)}
+    assert _walked(text(tables).encode(), size)[1] is None
+
+
+@pytest.mark.parametrize("field", ["pledge_id", "title"])
+@pytest.mark.parametrize("size", [0, 30, 10**6])
+def test_a_field_at_the_records_indent_is_not_walked_or_is_told_by_the_record_lines(field: str, size: int) -> None:
+    """A split inside a record leaves chunks that are not JSON; a chunk that keeps such a record
+    whole reads as it should, and only its record lines (which a write counts) tell."""
+    tables = empty_tables()
+    tables["pledges"] = {str(number): {"pledge_id": number, "title": "x"} for number in range(1, 12)}
+    raw = _file(serialize(tables)).replace(b'\n      "' + field.encode(), b'\n    "' + field.encode())
+    taken, spans = _walked(raw, size)
+    if spans is not None:
+        assert taken["pledges"] == tables["pledges"]
+        assert layout.record_lines(raw, spans["pledges"]) != len(tables["pledges"])
+
+
+def test_a_key_given_twice_is_seen_by_its_record_lines() -> None:
+    tables = empty_tables()
+    tables["pledges"] = {"1": {"pledge_id": 1}, "2": {"pledge_id": 2}}
+    raw = _file(serialize(tables))
+    twice = raw.replace(b'\n    "2": {', b'\n    "1": {\n      "pledge_id": 7\n    },\n    "2": {')
+    taken, spans = _walked(twice, 10**6)
+    assert spans is not None and taken["pledges"] == {"1": {"pledge_id": 7}, "2": {"pledge_id": 2}}
+    assert layout.record_lines(twice, spans["pledges"]) == 3
+
+
+EXAMPLE_STORE = Path(__file__).resolve().parent.parent / "examples" / "islamabad-2021" / "pledges.json"
+
+
+def _chunked(store: Path) -> bool:
+    """Whether a command without the cache reads `store` a chunk at a time, from its bytes."""
+    return Store(store)._read(session="read").source is not None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list", "--all"],
+        ["report", "summary", "--format", "json"],
+        ["report", "overdue"],
+        ["report", "stale"],
+        ["show", "3"],
+        ["export", "markdown"],
+        ["export", "json"],
+        ["timeline"],
+    ],
+)
+def test_a_file_read_a_chunk_at_a_time_reads_as_the_file_parsed_whole(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    monkeypatch.setattr(store_module, "_CHUNK_BYTES", 1)  # a chunk per record
+    raw = EXAMPLE_STORE.read_bytes()
+    isolated_store.write_bytes(raw)
+    assert _chunked(isolated_store)
+    chunked = invoke(*command)
+    isolated_store.write_bytes(orjson.dumps(orjson.loads(raw)))
+    assert not _chunked(isolated_store)
+    whole = invoke(*command)
+    assert chunked.exit_code == whole.exit_code == 0
+    assert chunked.stdout == whole.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["edit", "2", "--title", "Hold further joint drills"],
+        ["evidence", "add", "3", "Talks resumed", "--date", "2022-01-10"],
+        ["rm", "4", "--yes"],
+    ],
+)
+def test_a_write_to_a_file_read_a_chunk_at_a_time_writes_the_file_a_whole_parse_writes(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    monkeypatch.setattr(store_module, "_CHUNK_BYTES", 100)
+    raw = EXAMPLE_STORE.read_bytes()
+    written = []
+    for text in (raw, orjson.dumps(orjson.loads(raw))):
+        isolated_store.write_bytes(text)
+        result = invoke(*command)
+        assert result.exit_code == 0, result.output
+        written.append(isolated_store.read_bytes())
+    assert written[0] == written[1] == _reference(orjson.loads(written[0]))
+
+
+def test_a_key_given_twice_reads_as_a_whole_parse_and_a_write_keeps_one_record(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand edit that pasted an older copy of a record before it: reading takes the later
+    one, as parsing the file whole does; a write must not edit one copy and keep the other."""
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    _seed(invoke, isolated_store)
+    raw = isolated_store.read_bytes()
+    first = orjson.loads(raw)["pledges"]["1"]
+    older = b'\n    "1": ' + layout.encode(dict(first, title="An older title"), 2) + b","
+    twice = raw.replace(b'"pledges": {', b'"pledges": {' + older, 1)
+    isolated_store.write_bytes(twice)
+    assert _chunked(isolated_store)
+    assert "Provide 150,000 more vaccine doses" in invoke("show", "1").stdout
+    result = invoke("edit", "1", "--title", "Provide more doses")
+    assert result.exit_code == 0, result.output
+    written = isolated_store.read_bytes()
+    assert b"An older title" not in written and written == _reference(orjson.loads(written))
+    assert orjson.loads(written)["pledges"]["1"]["title"] == "Provide more doses"
+
+
+def test_a_damaged_record_read_a_chunk_at_a_time_is_named_as_a_whole_parse_names_it(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    monkeypatch.setattr(store_module, "_CHUNK_BYTES", 1)
+    tables = orjson.loads(EXAMPLE_STORE.read_bytes())
+    tables["evidence"]["2"]["observed_on"] = "yesterday"
+    tables["pledges"]["5"]["deadline"] = 12
+    messages = []
+    for text in (_reference(tables), orjson.dumps(tables)):
+        isolated_store.write_bytes(text)
+        result = invoke("list")
+        assert result.exit_code != 0
+        messages.append(result.stderr.replace(str(isolated_store), "STORE"))
+        assert isolated_store.read_bytes() == text
+    assert messages[0] == messages[1]
+    assert "record 5 of the pledges table" in messages[0]

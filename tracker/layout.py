@@ -14,10 +14,17 @@ when tracker wrote it), a write instead reads its records from the bytes as it n
 (`PartialTable.encoded`). The result is byte for byte what `serialize` would write for the same
 tables: `serialize` itself writes the file table by table (`assemble`), which is how it knows
 where each table is.
+
+A file in this layout that the cache knows nothing of (another program wrote or copied it) is
+parsed and checked a chunk of records at a time (`walk`), which needs a fraction of the memory
+that parsing it whole needs, and is then read and edited a record at a time in the same way.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
@@ -100,6 +107,84 @@ def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> 
     return found if position == len(raw) - 3 else None
 
 
+def walk(raw: bytes, names: tuple[str, ...], size: int, take: Callable[[str, dict[str, Any]], None]) -> Spans | None:
+    """Hand each table's records to `take` (by table name, in file order) parsed about `size`
+    bytes at a time, if `raw` is in the layout `serialize` writes for tables `names`; and then
+    return where each table is, as `sections` does. None: the file is not in that layout, and
+    `take` may have been given part of it.
+
+    Parsing a large file a chunk at a time needs far less memory than parsing it whole, as the
+    caller keeps only what it makes of each chunk. A chunk is each record from where the last
+    one ended to the first record line (`,\n    "`) found `size` bytes on. A split that is not
+    between records (in a file whose lines are indented otherwise) leaves a chunk that is not
+    JSON, as its braces do not match. Keys are checked to be in order (`PartialTable` bisects
+    them), but a key given twice is not seen: the later record replaces the earlier one in the
+    chunk, as in the whole file parsed (see `record_lines`). The end of a table is not searched
+    for, which would mean reading all of its bytes once more: a chunk that runs past it is not
+    JSON, and only that chunk is then searched for it.
+    """
+    if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
+        return None
+    found: Spans = {}
+    position = 1
+    for name in names:
+        head = _head(name)
+        if not raw.startswith(head, position):
+            return None
+        start = position + len(head)
+        if raw.startswith(b"{}", start):
+            end = start + 2
+        elif raw.startswith(b"{\n", start):
+            close = _walk_records(raw, start, size, functools.partial(take, name))
+            if close is None:
+                return None
+            end = close + len(_TABLE_END)
+        else:
+            return None
+        found[name] = (start, end)
+        position = end + 1 if raw.startswith(b",", end) else end
+    return found if position == len(raw) - 3 else None
+
+
+def _walk_records(raw: bytes, start: int, size: int, take: Callable[[dict[str, Any]], None]) -> int | None:
+    """Hand the records of the table whose value starts at `start` to `take` a chunk at a time
+    (see `walk`); return where its closing line is, or None if it is not in the layout."""
+    whole = memoryview(raw)
+    position = start + 1
+    last_key = ""
+    while True:
+        split = raw.find(b"," + _RECORD_LINE, position + size)
+        chunk_end = len(raw) if split == -1 else split
+        try:
+            # One copy, into a buffer of the chunk's size (adding bytes together makes three).
+            records = orjson.loads(b"".join((b"{", whole[position:chunk_end], b"}")))
+            close = None
+        except orjson.JSONDecodeError:
+            # The chunk runs past the end of the table (or the file is not in the layout).
+            close = raw.find(_TABLE_END, position, chunk_end)
+            if close == -1:
+                return None
+            chunk_end = close
+            try:
+                records = orjson.loads(b"".join((b"{", whole[position:chunk_end], b"}")))
+            except orjson.JSONDecodeError:
+                return None
+        keys = list(records)
+        if not keys or keys[0] <= last_key or not all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
+            return None
+        last_key = keys[-1]
+        take(records)
+        if close is not None:
+            return close
+        position = chunk_end + 1
+
+
+def record_lines(raw: bytes, span: tuple[int, int]) -> int:
+    """How many record lines the table at `span` has: its number of records, in the layout,
+    unless a key is given twice (which `walk` does not see)."""
+    return raw.count(_RECORD_LINE, *span)
+
+
 class PartialTable(MutableMapping[str, Any]):
     """One table of a store file as TinyDB sees it (stored records by decimal key), read from the
     file's bytes a record at a time.
@@ -110,7 +195,8 @@ class PartialTable(MutableMapping[str, Any]):
     parses it once, and the table is then encoded whole.
 
     `typed` and `by_pledge` are the session's typed records of the table and their grouping,
-    kept here so that any change to the table drops them.
+    kept here so that any change to the table drops them; `typed_as_read`, when the table was
+    checked as it was read, are the typed records of its bytes, which no change drops.
     """
 
     def __init__(self, raw: bytes, start: int, end: int, damaged: Callable[[str], Exception]) -> None:
@@ -123,6 +209,7 @@ class PartialTable(MutableMapping[str, Any]):
         self._whole: dict[str, Any] | None = None
         self.typed: dict[int, Any] | None = None
         self.by_pledge: dict[int, list[Any]] | None = None
+        self.typed_as_read: dict[int, Any] | None = None
 
     # finding records in the bytes ----------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
 from tinydb import TinyDB
@@ -182,6 +182,28 @@ def check_shape(tables: Any) -> str | None:
     """Why the parsed file is not a store we can use, or None when its shape is sound."""
     if not isinstance(tables, dict):
         return "the top level is not an object"
+    problem = _meta_problem(tables)
+    if problem:
+        return problem
+    next_ids = tables[META][META_ID]["next_ids"]
+    # One pass per table: each record is checked and built as a typed record, and the records
+    # built are kept with their table (see `TypedTable`) so that the command's reads use them
+    # instead of building them again.
+    for name in TABLES:
+        table = tables.get(name, {})
+        if not isinstance(table, dict):
+            return f"the {name} table is not an object"
+        typed: dict[int, Any] = {}
+        problem = _records_problem(name, table, next_ids[name], typed)
+        if problem:
+            return problem
+        if name in tables:
+            tables[name] = TypedTable(table, typed)
+    return None
+
+
+def _meta_problem(tables: dict[str, Any]) -> str | None:
+    """Why the file's _meta table is not one we can use, or None."""
     meta_table = tables.get(META)
     if not isinstance(meta_table, dict) or not isinstance(meta_table.get(META_ID), dict):
         return "the _meta table is missing"
@@ -192,32 +214,27 @@ def check_shape(tables: Any) -> str | None:
     next_ids = meta.get("next_ids")
     if not isinstance(next_ids, dict) or not all(isinstance(next_ids.get(name), int) for name in TABLES):
         return "_meta.next_ids is missing or incomplete"
-    # One pass per table: each record's key and shape are checked, then the record is built as a
-    # typed record, which is the check that its fields are sound. The records built are kept with
-    # their table (see `TypedTable`) so that the command's reads use them instead of building
-    # them again.
-    for name in TABLES:
-        table = tables.get(name, {})
-        if not isinstance(table, dict):
-            return f"the {name} table is not an object"
-        load = RECORD_TYPES[name].from_dict
-        limit = next_ids[name]
-        typed: dict[int, Any] = {}
-        for key, record in table.items():
-            # The same test as _RECORD_KEY, without a regular expression per record.
-            if not (
-                key.isascii() and key.isdigit() and len(key) <= 18 and (key[0] != "0" or key == "0")
-            ) or not isinstance(record, dict):
-                return f"record {key!r} of the {name} table is malformed"
-            record_id = int(key)
-            if record_id >= limit:
-                return f"record {key} of the {name} table is beyond _meta.next_ids"
-            try:
-                typed[record_id] = load(record_id, record)
-            except (KeyError, TypeError, ValueError, AttributeError):
-                return f"record {key} of the {name} table is missing fields or has invalid values"
-        if name in tables:
-            tables[name] = TypedTable(table, typed)
+    return None
+
+
+def _records_problem(name: str, records: dict[str, Any], limit: int, typed: dict[int, Any]) -> str | None:
+    """Why a stored record of the table `name` is not sound, or None; each sound record is built
+    as a typed record into `typed`, building it being the check that its fields are sound.
+    `limit` is the table's next id."""
+    load = RECORD_TYPES[name].from_dict
+    for key, record in records.items():
+        # The same test as _RECORD_KEY, without a regular expression per record.
+        if not (key.isascii() and key.isdigit() and len(key) <= 18 and (key[0] != "0" or key == "0")) or not isinstance(
+            record, dict
+        ):
+            return f"record {key!r} of the {name} table is malformed"
+        record_id = int(key)
+        if record_id >= limit:
+            return f"record {key} of the {name} table is beyond _meta.next_ids"
+        try:
+            typed[record_id] = load(record_id, record)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return f"record {key} of the {name} table is missing fields or has invalid values"
     return None
 
 
@@ -406,7 +423,7 @@ class Session:
             known = self._known_tables()
             if known is not None:
                 touched = (str(record_id) for touched_table, record_id in self._before if touched_table == name)
-                typed = self._known_with(name, known, ((key, table.get(key)) for key in touched))
+                typed = self._known_with(name, known[name], ((key, table.get(key)) for key in touched))
             else:
                 load = RECORD_TYPES[name].from_dict
                 typed = {int(key): load(int(key), record) for key, record in table.items()}
@@ -415,21 +432,25 @@ class Session:
         return table.typed
 
     def _typed_partial(self, name: str, table: layout.PartialTable) -> dict[int, Any]:
-        """A table read from the file's bytes as typed records: the cache's, with the records this
-        command read or changed built again; or, when the cache does not hold them (yet: they are
-        saved after the command that wrote the file), every record, parsed from the bytes."""
-        known = self._known_tables()
-        if known is None or table.is_whole():
+        """A table read from the file's bytes as typed records: those built when the file was
+        read and checked, or else the cache's, with the records this command read or changed
+        built again; or, when neither is at hand (the cache is saved after the command that wrote
+        the file), every record, parsed from the bytes."""
+        base = table.typed_as_read
+        if base is None:
+            known = self._known_tables()
+            base = known[name] if known is not None else None
+        if base is None or table.is_whole():
             load = RECORD_TYPES[name].from_dict
             return {int(key): load(int(key), record) for key, record in table.items()}
-        return self._known_with(name, known, table.edited())
+        return self._known_with(name, base, table.edited())
 
     @staticmethod
-    def _known_with(name: str, known: dict[str, dict[int, Any]], changes: Iterable[tuple[str, Any]]) -> dict[int, Any]:
-        """The cache's typed records of a table, with each changed record (by key; None: removed)
-        built again from its stored form."""
+    def _known_with(name: str, known: dict[int, Any], changes: Iterable[tuple[str, Any]]) -> dict[int, Any]:
+        """A table's typed records as known (cached, or built when the file was read), with each
+        changed record (by key; None: removed) built again from its stored form."""
         load = RECORD_TYPES[name].from_dict
-        typed = dict(known[name])
+        typed = dict(known)
         for key, record in changes:
             if record is None:
                 typed.pop(int(key), None)
@@ -457,13 +478,21 @@ class Session:
                 self._groups[name] = groups
         return groups
 
+    def _typed_at_hand(self, name: str) -> bool:
+        """Whether the table's typed records are built and current. Otherwise a command that
+        needs a few records reads their stored form: building them all may cost more."""
+        if self._storage is None:
+            return True
+        table = self.tables[name]
+        return isinstance(table, TypedTable) or (isinstance(table, layout.PartialTable) and table.typed is not None)
+
     # pledges -----------------------------------------------------------------------------
     def pledges(self) -> list[Pledge]:
         return list(self._typed("pledges").values())
 
     def pledge(self, pledge_id: int) -> Pledge:
         found: Pledge | None
-        if self._storage is None or isinstance(self.tables["pledges"], TypedTable):
+        if self._typed_at_hand("pledges"):
             pledges: dict[int, Pledge] = self._typed("pledges")
             found = pledges.get(pledge_id)
         else:
@@ -475,7 +504,7 @@ class Session:
 
     def _uuids(self) -> Iterator[tuple[int, str]]:
         """Each pledge's id and uuid, from whichever form of the pledges this session holds."""
-        if self._storage is None:
+        if self._typed_at_hand("pledges"):
             return ((pledge_id, pledge.uuid) for pledge_id, pledge in self._typed("pledges").items())
         return ((int(key), record.get("uuid", "")) for key, record in self.tables["pledges"].items())
 
@@ -625,6 +654,15 @@ class Session:
                 self.meta_table.update({"changes": changes}, doc_ids=[int(META_ID)])
 
 
+# How much of a store file `_read_in_chunks` parses at a time: small enough to stay in the
+# processor's caches, which makes parsing several times faster than parsing a large file whole.
+_CHUNK_BYTES = 1 << 18
+
+
+class _ChunkProblemError(Exception):
+    """A chunk of the file has a problem: the file is parsed whole to say which."""
+
+
 class _Bytes(NamedTuple):
     """A store file in `serialize`'s layout, as read, and where each of its tables is."""
 
@@ -669,13 +707,19 @@ class Store:
         """Parse and check the store file; a missing file is a new, empty store."""
         return self._read().tables
 
-    def _read(self, trust_cache: bool = False) -> _Read:
+    def _read(self, trust_cache: bool = False, session: Literal["read", "write"] | None = None) -> _Read:
         """The tables, brought up to the current schema, with what identifies the file read.
 
         With `trust_cache`, a file that the cache holds is not checked again: it was checked when
         its records were cached, and a command builds only the records it reads. If tracker wrote
         that file, it is not even parsed: its records are read from its bytes as the command needs
         them, and the write edits those bytes (see `tracker.layout`).
+
+        For a `session` that reads or writes, tables may be read from the bytes as needed (a
+        `Session` reads them through `PartialTable`; other callers get plain dicts): a file
+        checked here that is in `serialize`'s layout, which is most files another program changed
+        (a copy, a checkout), is then checked a chunk of records at a time, so that its parsed
+        form is never all in memory at once; only its typed records and its bytes are kept.
         """
         from tracker import cache
 
@@ -705,6 +749,10 @@ class Store:
                 tables = layout.partial_tables(raw, spans, (META, JOURNAL), self._damaged)
                 if tables[META].get(META_ID, {}).get("schema_version") == SCHEMA_VERSION:
                     return _Read(tables, [], stamp, True, seen_at, _Bytes(raw, spans))
+        if session and not (trust_cache and stamp is not None and cache.has_records(self.path, stamp)):
+            read = self._read_in_chunks(raw, stamp, seen_at, session == "write")
+            if read is not None:
+                return read
         try:
             tables = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
@@ -730,6 +778,47 @@ class Store:
         applied = migrate(tables)
         return _Read(dict(tables), applied, stamp, cached, seen_at)
 
+    def _read_in_chunks(self, raw: bytes, stamp: Stamp | None, seen_at: int, writing: bool) -> _Read | None:
+        """The file's tables, checked a chunk of records at a time, and read from its bytes as
+        needed (see `_read`); None when the file must be parsed whole: it is not in
+        `serialize`'s layout at the current schema, or it has a problem, which that parse names
+        as it always has.
+
+        A write edits the records in the bytes, which a key given twice would make wrong (the
+        edit would land on one of the two, and the file read back might take the other); reads
+        use the typed records alone, which take the later of the two as a whole parse does.
+        """
+        small: dict[str, dict[str, Any]] = {META: {}, JOURNAL: {}}
+        typed: dict[str, dict[int, Any]] = {name: {} for name in TABLES}
+
+        def usable_meta() -> bool:
+            return not _meta_problem(small) and small[META][META_ID]["schema_version"] == SCHEMA_VERSION
+
+        def take(name: str, records: dict[str, Any]) -> None:
+            if name in small:
+                small[name].update(records)
+                return
+            # _meta comes before the record tables in the file, which are checked against it.
+            if not usable_meta():
+                raise _ChunkProblemError
+            if _records_problem(name, records, small[META][META_ID]["next_ids"][name], typed[name]):
+                raise _ChunkProblemError
+
+        try:
+            spans = layout.walk(raw, FILE_TABLES, _CHUNK_BYTES, take)
+        except _ChunkProblemError:
+            return None
+        if spans is None or not usable_meta():
+            return None
+        if writing and any(layout.record_lines(raw, spans[name]) != len(typed[name]) for name in TABLES):
+            return None
+        tables: dict[str, Any] = dict(small)
+        for name in TABLES:
+            table = layout.PartialTable(raw, *spans[name], self._damaged)
+            table.typed = table.typed_as_read = typed[name]
+            tables[name] = table
+        return _Read(tables, [], stamp, False, seen_at, _Bytes(raw, spans))
+
     def snapshot(self, use_cache: bool = True) -> Session:
         """The store as it is now, for reading only.
 
@@ -745,7 +834,7 @@ class Store:
             records = cache.load(self.path, seen) if seen is not None else None
             if records is not None:
                 return Session(None, known=lambda: records, read_tables=functools.partial(self._read_same, seen))
-        read = self._read()
+        read = self._read(session="read")
         session = Session(read.tables)
         if use_cache and read.stamp is not None and cache.settled(read.stamp, read.seen_at):
             cache.save(self.path, read.stamp, session.typed_tables)
@@ -806,7 +895,7 @@ class Store:
 
         with self._locked():
             self._remove_stale_temp_files()
-            read = self._read(trust_cache=True)
+            read = self._read(trust_cache=True, session="write")
             # The file as it was read (None: no file, or one that changed while it was read).
             seen = read.stamp
             known = functools.partial(cache.load, self.path, read.stamp) if read.cached and read.stamp else None
