@@ -622,3 +622,14 @@ def test_doctor_on_a_path_with_no_store_says_there_is_none(invoke: Callable[...,
     assert result.exit_code == 0
     assert result.stdout.strip() == f"no store at {missing} yet: an empty store is sound"
     assert not missing.exists()
+
+
+def test_a_write_whose_encoding_fails_leaves_the_store_and_its_folder_as_they_were(tmp_path: Path) -> None:
+    """The file is encoded a table at a time as it is written, so encoding fails mid-write."""
+    store = Store(tmp_path / "pledges.json")
+    seed(store)
+    before, names = store.path.read_bytes(), sorted(path.name for path in tmp_path.iterdir())
+    with pytest.raises(TypeError, match="64-bit"), store.transaction() as session:
+        session.put_record("evidence", 99, {"pledge_id": 1, "count": 2**70})
+    assert store.path.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == names

@@ -57,22 +57,33 @@ def table_value(name: str, table: Any) -> memoryview:
     return memoryview(wrapped)[1 + len(_head(name)) : -2]
 
 
-def assemble(values: Iterable[tuple[str, list[bytes | memoryview]]]) -> tuple[list[bytes | memoryview], Spans]:
+def assemble(
+    values: Iterable[tuple[str, list[bytes | memoryview]]],
+) -> tuple[Iterator[bytes | memoryview], Spans]:
     """The store file, as parts to write one after another, from each table's value (in name
-    order), and where each value is in it."""
-    parts: list[bytes | memoryview] = [b"{"]
+    order), and where each value is in it, known once every part has been taken.
+
+    Each table's value is taken from `values` only when the parts before it have been written,
+    and let go once its own have: encoding a large store's tables one at a time keeps one
+    table's bytes in memory instead of the whole file's.
+    """
     spans: Spans = {}
-    position = 1
-    for name, value in values:
-        head = (b"," if spans else b"") + _head(name)
-        parts.append(head)
-        start = position = position + len(head)
-        for part in value:
-            parts.append(part)
-            position += len(part)
-        spans[name] = (start, position)
-    parts.append(b"\n}\n" if spans else b"}\n")
-    return parts, spans
+
+    def parts() -> Iterator[bytes | memoryview]:
+        yield b"{"
+        position = 1
+        for name, value in values:
+            head = (b"," if spans else b"") + _head(name)
+            yield head
+            start = position = position + len(head)
+            for part in value:
+                position += len(part)
+                yield part
+            spans[name] = (start, position)
+            del value, part  # before the next table's value is encoded
+        yield b"\n}\n" if spans else b"}\n"
+
+    return parts(), spans
 
 
 def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> Spans | None:

@@ -19,7 +19,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -976,7 +976,7 @@ class Store:
                 raise StoreError(f"cannot restore store {self.path}: {error.strerror or error}") from None
             return aside
 
-    def _write_payload(self, payload: Sequence[bytes | memoryview], keep_backup: bool = True) -> Stamp | None:
+    def _write_payload(self, payload: Iterable[bytes | memoryview], keep_backup: bool = True) -> Stamp | None:
         """Write the store file; the stamp of the file written, if it is certainly the one the
         store's name now gives and nothing has changed it since it was written (else None)."""
         from tracker import cache
@@ -991,8 +991,8 @@ class Store:
         temp = Path(temp_name)
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                for part in payload:
-                    handle.write(part)
+                # Each part is let go as soon as it is written (see `layout.assemble`).
+                handle.writelines(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
                 written = os.fstat(handle.fileno())
@@ -1016,6 +1016,10 @@ class Store:
             raise StoreError(
                 f"cannot write store {self.path}: {error.strerror or error}; the store was left as it was"
             ) from None
+        except BaseException:
+            # The payload is encoded as it is written, so encoding can fail here too.
+            temp.unlink(missing_ok=True)
+            raise
 
     def _keep_backup(self) -> None:
         """Keep the current file as the newest backup, shifting older ones (`.bak.1` ... `.bak.4`).
@@ -1039,10 +1043,12 @@ class Store:
         os.replace(staged, self.backup)
 
 
-def serialize(tables: dict[str, Any], source: _Bytes | None = None) -> tuple[list[bytes | memoryview], layout.Spans]:
+def serialize(
+    tables: dict[str, Any], source: _Bytes | None = None
+) -> tuple[Iterator[bytes | memoryview], layout.Spans]:
     """The store file's bytes, sorted keys and a two-space indent so it diffs well, in the parts
-    it is written in (joining them would copy the whole file once more), and where each table is
-    in them.
+    it is written in, each table encoded as it is reached (see `layout.assemble`), and where
+    each table is in them, known once every part has been taken.
 
     Tables read from `source`'s bytes as needed are written as those bytes with the changed
     records encoded again in their places: the same file, without encoding it all.
