@@ -755,7 +755,7 @@ def import_command(
             raise
         del data, text
         with writing(moment) as session:
-            result = import_document(session, moment, document, force=force)
+            result = import_document(session, moment, document, force=force, reuse_records=True)
     typer.echo(result.summary())
 
 
