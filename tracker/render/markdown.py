@@ -150,45 +150,66 @@ def report_markdown(report: Report) -> str:
 _MARKERS = {Stance.SUPPORTS: "✔", Stance.CONTRADICTS: "✘ **contradicts**:", Stance.CONTEXT: "·"}
 
 
+class _IsoDates(dict[date, str]):
+    """Each date's ISO text, worked out once: a briefing writes the same few thousand dates
+    hundreds of thousands of times."""
+
+    def __missing__(self, day: date) -> str:
+        text = self[day] = day.isoformat()
+        return text
+
+
+_ISO = _IsoDates()
+
+
 def _evidence_line(item: Evidence) -> str:
-    marker = _MARKERS[item.stance]
     quantity = f" ({item.quantity})" if item.quantity else ""
     condition = " *(meets the condition)*" if item.meets_condition else ""
     source = f" — {source_link(item.source)}" if item.source else ""
-    return f"- {item.observed_on.isoformat()} {marker} {escape(item.summary)}{quantity}{condition}{source}"
+    return f"- {_ISO[item.observed_on]} {_MARKERS[item.stance]} {escape(item.summary)}{quantity}{condition}{source}"
 
 
 def pledge_section(state: PledgeState, status_since: date) -> list[str]:
+    # Statuses and categories are str enums: formatted, each is its value.
     pledge = state.pledge
-    status = f"**{pledge.status.value}** since {status_since.isoformat()}"
+    status = f"**{pledge.status}** since {_ISO[status_since]}"
     if state.overdue:
         status += f", **overdue** by {days_late(pledge, state.as_of)} days"
-    lines = [f"### {pledge.id}. {escape(pledge.title)}", "", f"- Status: {status}"]
-    lines.append(f"- Actors: {escape(', '.join(pledge.actors))}")
+    made = (
+        f"- Made on: {_ISO[pledge.made_on]}, {escape(pledge.venue)}"
+        if pledge.venue
+        else f"- Made on: {_ISO[pledge.made_on]}"
+    )
+    lines = [
+        f"### {pledge.id}. {escape(pledge.title)}",
+        "",
+        f"- Status: {status}",
+        f"- Actors: {escape(', '.join(pledge.actors))}",
+    ]
     if pledge.recipients:
         lines.append(f"- Recipients: {escape(', '.join(pledge.recipients))}")
-    made = f"- Made on: {pledge.made_on.isoformat()}"
-    lines.append(made + (f", {escape(pledge.venue)}" if pledge.venue else ""))
+    lines.append(made)
     if pledge.deadline:
         lines.append(f"- Deadline: {deadline_label(pledge)} ({escape(pledge.deadline.text)})")
     else:
         lines.append("- Deadline: none")
     if pledge.condition:
-        met = f"met on {pledge.condition.met_on.isoformat()}" if pledge.condition.met_on else "not met"
+        met = f"met on {_ISO[pledge.condition.met_on]}" if pledge.condition.met_on else "not met"
         lines.append(f"- Condition: {escape(pledge.condition.text)} ({met})")
     if pledge.target:
         done = f"{format_number(state.progress * pledge.target.value)}" if state.progress is not None else "0"
         lines.append(f"- Progress: {done} of {escape(str(pledge.target))} ({percent(state.progress)})")
-    lines.append(
-        f"- Category: {pledge.category.value}" + (f"; tags: {escape(', '.join(pledge.tags))}" if pledge.tags else "")
-    )
+    if pledge.tags:
+        lines.append(f"- Category: {pledge.category}; tags: {escape(', '.join(pledge.tags))}")
+    else:
+        lines.append(f"- Category: {pledge.category}")
     lines.append("")
     if pledge.text:
         lines += [f"> {escape(pledge.text)}", ">", f"> — {source_link(pledge.source)}", ""]
     else:
         lines += [f"Source: {source_link(pledge.source)}", ""]
     if state.evidence:
-        lines += ["Evidence:", ""] + [_evidence_line(item) for item in state.evidence] + [""]
+        lines += ["Evidence:", "", *map(_evidence_line, state.evidence), ""]
     else:
         lines += ["No evidence yet.", ""]
     return lines
