@@ -555,7 +555,7 @@ def evidence_list_command(
         console.print(f"No evidence for pledge {found.id} yet.", style="dim")
 
 
-def write_output(content: str | bytes | Iterable[str], output: Path | None) -> None:
+def write_output(content: str | bytes | Iterable[str | bytes], output: Path | None) -> None:
     """Print to stdout, or write the file named by -o (a failure there is the user's to fix: exit 1).
 
     Content given in parts is written part by part, so it is never all in memory at once.
@@ -564,6 +564,7 @@ def write_output(content: str | bytes | Iterable[str], output: Path | None) -> N
     if output is None:
         for part in parts:
             if isinstance(part, bytes):
+                sys.stdout.flush()  # the text written before it goes first
                 sys.stdout.buffer.write(part)
             else:
                 sys.stdout.write(part)
@@ -710,9 +711,14 @@ def export_command(
         return
     report = build("summary", as_of, None, actor, category, tag, 30, 180)
     if format_ == "markdown":
+        from tracker.parallel import in_two
         from tracker.render.markdown import briefing_parts
 
-        write_output(briefing_parts(report), output)
+        # Parts rendered in a second process come encoded as the output encodes text.
+        encoding = ("utf-8", "strict") if output else (sys.stdout.encoding, sys.stdout.errors or "strict")
+        write_output(
+            briefing_parts(report, functools.partial(in_two, encoding=encoding[0], errors=encoding[1])), output
+        )
     elif format_ == "csv":
         from tracker.transfer import export_csv
 

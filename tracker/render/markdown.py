@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from typing import overload
 
 from tracker.model import Evidence, Source, Stance, Status, format_number
 from tracker.render.text import deadline_label, one_line, percent, plural, section_title
@@ -257,14 +258,36 @@ def gantt(states: Sequence[PledgeState]) -> list[str]:
     return lines
 
 
+# How a briefing's pledge parts may be rendered: `render(start, stop)` gives those of pledges
+# `start` to `stop` - 1, and the split gives the parts of all `count`, in order.
+Split = Callable[[Callable[[int, int], Iterable[str]], int], Iterable[str | bytes]]
+
+
+def _in_order(render: Callable[[int, int], Iterable[str]], count: int) -> Iterable[str]:
+    return render(0, count)
+
+
 def briefing(report: Report) -> str:
     """The full briefing: counts, compliance, a section per pledge, and a gantt chart."""
     return "".join(briefing_parts(report))
 
 
-def briefing_parts(report: Report) -> Iterator[str]:
+@overload
+def briefing_parts(report: Report) -> Iterator[str]: ...
+
+
+@overload
+def briefing_parts(report: Report, split: Split) -> Iterator[str | bytes]: ...
+
+
+def briefing_parts(report: Report, split: Split | None = None) -> Iterator[str | bytes]:
     """The briefing in consecutive parts, one per pledge, to be written as they come: a large
-    store's briefing is never all in memory at once (joined, they are `briefing`)."""
+    store's briefing is never all in memory at once (joined, they are `briefing`).
+
+    `split(render, count)`, if given, gives the parts of `render(0, count)` in its own way (the
+    pledges' parts are independent: see `tracker.parallel`), some perhaps already encoded for
+    the output.
+    """
     lines = [
         f"# Pledge briefing as of {report.as_of.isoformat()}",
         "",
@@ -287,9 +310,18 @@ def briefing_parts(report: Report) -> Iterator[str]:
     if chart:
         lines += ["## Timeline", "", *chart, ""]
     lines += ["## Pledges", ""]
-    for state in report.states:
-        # Each part ends with the newline that joins it to the next.
-        yield "\n".join(lines) + "\n"
-        lines = pledge_section(state, report.status_since[state.pledge.id])
-    # The last part starts with text (a heading), so stripping it strips the whole briefing's end.
-    yield "\n".join(lines).rstrip() + "\n"
+    states, count = report.states, len(report.states)
+    if not count:
+        yield "\n".join(lines).rstrip() + "\n"
+        return
+    # Each part ends with the newline that joins it to the next.
+    yield "\n".join(lines) + "\n"
+
+    def pledge_parts(start: int, stop: int) -> Iterator[str]:
+        for index in range(start, stop):
+            state = states[index]
+            text = "\n".join(pledge_section(state, report.status_since[state.pledge.id]))
+            # The last part starts with text (a heading): stripping it strips the briefing's end.
+            yield text + "\n" if index < count - 1 else text.rstrip() + "\n"
+
+    yield from (split or _in_order)(pledge_parts, count)

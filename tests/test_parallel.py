@@ -1,0 +1,110 @@
+"""Output rendered in two processes is the output rendered in one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker import parallel
+
+EXAMPLE_STORE = Path(__file__).resolve().parent.parent / "examples" / "islamabad-2021" / "pledges.json"
+
+
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split on any machine, so that the child's side is tested everywhere."""
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+
+
+def items(start: int, stop: int) -> Iterator[str]:
+    for index in range(start, stop):
+        yield f"item {index} ✔\n"
+
+
+def joined(parts: Iterator[str | bytes], encoding: str = "utf-8") -> str:
+    return "".join(part.decode(encoding) if isinstance(part, bytes) else part for part in parts)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 10, 5000])
+def test_the_parts_are_the_parts_rendered_in_one_process(count: int) -> None:
+    parts = list(parallel.in_two(items, count, split_from=2))
+    assert joined(iter(parts)) == "".join(items(0, count))
+    if count >= 2:
+        # This process rendered the first half; the second came from the child, encoded.
+        assert parts[: count // 2] == list(items(0, count // 2))
+        assert all(isinstance(part, bytes) for part in parts[count // 2 :])
+
+
+def test_below_the_threshold_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert list(parallel.in_two(items, 10, split_from=11)) == list(items(0, 10))
+
+
+def test_a_child_that_fails_is_replaced_by_this_process() -> None:
+    parent = os.getpid()
+
+    def fails_in_the_child(start: int, stop: int) -> Iterator[str]:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return items(start, stop)
+
+    parts = list(parallel.in_two(fails_in_the_child, 20, split_from=2))
+    assert parts == list(items(0, 20))
+
+
+def test_a_part_the_child_cannot_encode_is_rendered_here_to_fail_as_it_would() -> None:
+    parts = list(parallel.in_two(items, 20, encoding="ascii", split_from=2))
+    assert parts == list(items(0, 20))  # all text: the output's own encoding then refuses it
+
+
+def test_fork_failing_renders_everything_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert list(parallel.in_two(items, 20, split_from=2)) == list(items(0, 20))
+
+
+def test_a_reader_that_stops_early_leaves_no_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    children: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        child = fork()
+        if child:
+            children.append(child)
+        return child
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
+    parts = parallel.in_two(items, 100_000, split_from=2)
+    assert next(parts) == "item 0 ✔\n"
+    parts.close()
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):  # killed and reaped
+        os.waitpid(children[0], os.WNOHANG)
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_a_briefing_rendered_in_two_processes_is_the_briefing(
+    invoke: Callable[..., Any],
+    isolated_store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    to_file: bool,
+) -> None:
+    isolated_store.write_bytes(EXAMPLE_STORE.read_bytes())
+    outputs = []
+    for split_from in (10**9, 1):
+        monkeypatch.setattr(parallel, "SPLIT_FROM", split_from)
+        target = tmp_path / f"briefing-{split_from}.md"
+        result = invoke("export", "markdown", *(["-o", str(target)] if to_file else []))
+        assert result.exit_code == 0, result.output
+        outputs.append(target.read_text(encoding="utf-8") if to_file else result.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n### ") == 7
