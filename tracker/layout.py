@@ -76,6 +76,7 @@ def assemble(
             head = (b"," if spans else b"") + _head(name)
             yield head
             start = position = position + len(head)
+            part: bytes | memoryview = b""
             for part in value:
                 position += len(part)
                 yield part
@@ -118,9 +119,11 @@ def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> 
     return found if position == len(raw) - 3 else None
 
 
-def walk(raw: bytes, names: tuple[str, ...], size: int, take: Callable[[str, dict[str, Any]], None]) -> Spans | None:
+def walk(
+    raw: bytes, names: tuple[str, ...], size: int, take: Callable[[str, dict[str, Any]], None], exact: bool
+) -> Spans | None:
     """Hand each table's records to `take` (by table name, in file order) parsed about `size`
-    bytes at a time, if `raw` is in the layout `serialize` writes for tables `names`; and then
+    bytes at a time, if `raw` has the tables `names` in the layout `serialize` writes; and then
     return where each table is, as `sections` does. None: the file is not in that layout, and
     `take` may have been given part of it.
 
@@ -128,11 +131,15 @@ def walk(raw: bytes, names: tuple[str, ...], size: int, take: Callable[[str, dic
     caller keeps only what it makes of each chunk. A chunk is each record from where the last
     one ended to the first record line (`,\n    "`) found `size` bytes on. A split that is not
     between records (in a file whose lines are indented otherwise) leaves a chunk that is not
-    JSON, as its braces do not match. Keys are checked to be in order (`PartialTable` bisects
-    them), but a key given twice is not seen: the later record replaces the earlier one in the
-    chunk, as in the whole file parsed (see `record_lines`). The end of a table is not searched
-    for, which would mean reading all of its bytes once more: a chunk that runs past it is not
-    JSON, and only that chunk is then searched for it.
+    JSON, as its braces do not match; each chunk is parsed as deep in brackets as it is in the
+    file, so the parser's limit on nesting refuses what it would refuse in the whole file. The
+    end of a table is not searched for, which would mean reading all of its bytes once more: a
+    chunk that runs past it is not JSON, and only that chunk is then searched for it.
+
+    The records are then those of the whole file parsed. With `exact`, each chunk must also be
+    byte for byte what `serialize` writes for its records (keys in order, none given twice, the
+    same spacing), as a file whose records are read and edited in place (`PartialTable`) must
+    be; that costs encoding the records again.
     """
     if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
         return None
@@ -146,7 +153,7 @@ def walk(raw: bytes, names: tuple[str, ...], size: int, take: Callable[[str, dic
         if raw.startswith(b"{}", start):
             end = start + 2
         elif raw.startswith(b"{\n", start):
-            close = _walk_records(raw, start, size, functools.partial(take, name))
+            close = _walk_records(raw, start, size, functools.partial(take, name), exact)
             if close is None:
                 return None
             end = close + len(_TABLE_END)
@@ -157,43 +164,54 @@ def walk(raw: bytes, names: tuple[str, ...], size: int, take: Callable[[str, dic
     return found if position == len(raw) - 3 else None
 
 
-def _walk_records(raw: bytes, start: int, size: int, take: Callable[[dict[str, Any]], None]) -> int | None:
+def _walk_records(raw: bytes, start: int, size: int, take: Callable[[dict[str, Any]], None], exact: bool) -> int | None:
     """Hand the records of the table whose value starts at `start` to `take` a chunk at a time
     (see `walk`); return where its closing line is, or None if it is not in the layout."""
     whole = memoryview(raw)
+
+    def parse(begin: int, end: int) -> dict[str, Any]:
+        # In a list, as deep as the table's records are in the file; one copy, into a buffer of
+        # the chunk's size (adding bytes together makes three).
+        wrapped = orjson.loads(b"".join((b"[{", whole[begin:end], b"}]")))
+        if len(wrapped) != 1:  # `}, {` in the chunk closed the object and began another
+            raise orjson.JSONDecodeError("not one object", "", 0)
+        chunk: dict[str, Any] = wrapped[0]
+        return chunk
+
     position = start + 1
     last_key = ""
     while True:
         split = raw.find(b"," + _RECORD_LINE, position + size)
-        chunk_end = len(raw) if split == -1 else split
         try:
-            # One copy, into a buffer of the chunk's size (adding bytes together makes three).
-            records = orjson.loads(b"".join((b"{", whole[position:chunk_end], b"}")))
-            close = None
+            records = parse(position, len(raw) if split == -1 else split)
+            if split == -1:
+                return None  # the rest of the file is records: no end of the table
+            chunk_end, close = split, None
         except orjson.JSONDecodeError:
             # The chunk runs past the end of the table (or the file is not in the layout).
-            close = raw.find(_TABLE_END, position, chunk_end)
+            close = raw.find(_TABLE_END, position, len(raw) if split == -1 else split)
             if close == -1:
                 return None
             chunk_end = close
             try:
-                records = orjson.loads(b"".join((b"{", whole[position:chunk_end], b"}")))
+                records = parse(position, chunk_end)
             except orjson.JSONDecodeError:
                 return None
         keys = list(records)
         if not keys or keys[0] <= last_key or not all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
             return None
+        if exact:
+            encoded = encode(records, 1)
+            # What `serialize` writes for these records is `{`, the chunk, and the closing line.
+            if len(encoded) != chunk_end - position + 1 + len(_TABLE_END) or not raw.startswith(
+                memoryview(encoded)[1 : -len(_TABLE_END)], position
+            ):
+                return None
         last_key = keys[-1]
         take(records)
         if close is not None:
             return close
         position = chunk_end + 1
-
-
-def record_lines(raw: bytes, span: tuple[int, int]) -> int:
-    """How many record lines the table at `span` has: its number of records, in the layout,
-    unless a key is given twice (which `walk` does not see)."""
-    return raw.count(_RECORD_LINE, *span)
 
 
 class PartialTable(MutableMapping[str, Any]):

@@ -677,6 +677,8 @@ class _Read(NamedTuple):
     cached: bool  # tracker wrote or checked this very file (the cache says so): not checked again
     seen_at: int  # when it was read (time.time_ns)
     source: _Bytes | None = None  # the file's bytes, when `tables` are read from them as needed
+    # A read checked a chunk at a time: its typed records, which are all it keeps (no `tables`).
+    typed: dict[str, dict[int, Any]] | None = None
 
 
 class Store:
@@ -784,9 +786,10 @@ class Store:
         `serialize`'s layout at the current schema, or it has a problem, which that parse names
         as it always has.
 
-        A write edits the records in the bytes, which a key given twice would make wrong (the
-        edit would land on one of the two, and the file read back might take the other); reads
-        use the typed records alone, which take the later of the two as a whole parse does.
+        A read keeps the typed records alone, as a read from the cache does: nothing it does then
+        depends on how the file's bytes are laid out. A write reads and edits records in the
+        bytes, so each chunk must be byte for byte what `serialize` writes (a record given twice,
+        or one on a line of its own, would be edited in the wrong place).
         """
         small: dict[str, dict[str, Any]] = {META: {}, JOURNAL: {}}
         typed: dict[str, dict[int, Any]] = {name: {} for name in TABLES}
@@ -805,13 +808,13 @@ class Store:
                 raise _ChunkProblemError
 
         try:
-            spans = layout.walk(raw, FILE_TABLES, _CHUNK_BYTES, take)
+            spans = layout.walk(raw, FILE_TABLES, _CHUNK_BYTES, take, exact=writing)
         except _ChunkProblemError:
             return None
         if spans is None or not usable_meta():
             return None
-        if writing and any(layout.record_lines(raw, spans[name]) != len(typed[name]) for name in TABLES):
-            return None
+        if not writing:
+            return _Read({}, [], stamp, False, seen_at, typed=typed)
         tables: dict[str, Any] = dict(small)
         for name in TABLES:
             table = layout.PartialTable(raw, *spans[name], self._damaged)
@@ -834,8 +837,12 @@ class Store:
             records = cache.load(self.path, seen) if seen is not None else None
             if records is not None:
                 return Session(None, known=lambda: records, read_tables=functools.partial(self._read_same, seen))
-        read = self._read(session="read")
-        session = Session(read.tables)
+        read = self._read(session="read" if use_cache else None)
+        if read.typed is not None:
+            typed = read.typed
+            session = Session(None, known=lambda: typed, read_tables=functools.partial(self._read_same, read.stamp))
+        else:
+            session = Session(read.tables)
         if use_cache and read.stamp is not None and cache.settled(read.stamp, read.seen_at):
             cache.save(self.path, read.stamp, session.typed_tables)
         return session
