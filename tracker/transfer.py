@@ -213,6 +213,8 @@ def _parse_in_chunks(raw: bytes, size: int = _CHUNK_BYTES) -> dict[str, Any] | N
     list's elements at a time, it needs little more than the objects made. A split that is not
     between members (or elements) leaves a chunk whose brackets do not match, which is not JSON;
     so does a chunk that runs past the end of its list, which is then searched for that end.
+    Each piece is parsed as deep in brackets as it is in the file, so the parser's limit on
+    nesting refuses what it would refuse in the whole file.
     """
     data = memoryview(raw)
     end = len(raw)
@@ -235,7 +237,7 @@ def _parse_in_chunks(raw: bytes, size: int = _CHUNK_BYTES) -> dict[str, Any] | N
             else:
                 member_end = raw.find(_NEXT_MEMBER, value_at, end)
                 position = end if member_end == -1 else member_end
-                document[key] = orjson.loads(data[value_at:position])
+                document[key] = _one(orjson.loads(b"".join((b"[", data[value_at:position], b"]"))))
             if position == end:
                 return document
             if not raw.startswith(b",", position):
@@ -249,22 +251,38 @@ class _NotLaidOutError(Exception):
     """A list is not where `export json` puts it: the file is parsed whole instead."""
 
 
+def _one(wrapped: list[Any]) -> Any:
+    """What was put in a list to be parsed as deep as in the file: it must be one value (a piece
+    that closes the list and opens another, or is empty, is no value of the file)."""
+    if len(wrapped) != 1:
+        raise _NotLaidOutError
+    return wrapped[0]
+
+
 def _list_in_chunks(raw: bytes, data: memoryview, start: int, size: int) -> tuple[list[Any], int]:
     """The list of objects whose value starts at `start`, and where it ends, parsed about `size`
     bytes at a time."""
     items: list[Any] = []
+
+    def parse(begin: int, end: int) -> list[Any]:
+        # In a list, as deep as the elements are in the file.
+        elements: list[Any] = _one(orjson.loads(b"".join((b"[[", data[begin:end], b"]]"))))
+        return elements
+
     position = start + 1
     while True:
         split = raw.find(_NEXT_ELEMENT, position + size)
         chunk_end = len(raw) if split == -1 else split
         try:
-            items += orjson.loads(b"".join((b"[", data[position:chunk_end], b"]")))
+            items += parse(position, chunk_end)
         except orjson.JSONDecodeError:
             close = raw.find(_LIST_END, position, chunk_end)
             if close == -1:
                 raise _NotLaidOutError from None
-            items += orjson.loads(b"".join((b"[", data[position:close], b"]")))
+            items += parse(position, close)
             return items, close + len(_LIST_END)
+        if split == -1:
+            raise _NotLaidOutError  # the rest of the file is elements: the list never ends
         position = chunk_end + 1
 
 
