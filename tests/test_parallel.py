@@ -64,6 +64,25 @@ def test_a_part_the_child_cannot_encode_is_rendered_here_to_fail_as_it_would() -
     assert parts == list(items(0, 20))  # all text: the output's own encoding then refuses it
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_an_encoding_that_marks_its_start_is_not_split(encoding: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part encoded alone would begin with a byte order mark of its own."""
+
+    def refuse() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert list(parallel.in_two(items, 20, encoding=encoding, split_from=2)) == list(items(0, 20))
+
+
+def test_no_room_for_the_spool_renders_everything_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_room() -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(parallel.tempfile, "TemporaryFile", no_room)
+    assert list(parallel.in_two(items, 20, split_from=2)) == list(items(0, 20))
+
+
 def test_fork_failing_renders_everything_here(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_fork() -> int:
         raise OSError("no more processes")

@@ -9,6 +9,8 @@ for whatever reason, this process renders its half itself.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import functools
 import os
 import tempfile
@@ -18,6 +20,9 @@ from typing import BinaryIO, NoReturn
 # Below this many items the fork and the copy through the file cost about what they save.
 SPLIT_FROM = 2000
 _CHUNK = 1 << 20  # bytes the child buffers, and read back at a time
+# Encodings that encode text the same in parts as whole: no byte order mark to begin each part
+# with (utf-8-sig, utf-16), no shift state to carry from one part to the next.
+_PIECEWISE = frozenset({"utf-8", "ascii", "iso8859-1"})
 
 
 def cores() -> int:
@@ -43,14 +48,20 @@ def in_two(
     the child cannot encode makes it fail, and this process then renders its half, to fail the
     same way.
     """
-    if count < (SPLIT_FROM if split_from is None else split_from) or not hasattr(os, "fork") or cores() < 2:
+    if (
+        count < (SPLIT_FROM if split_from is None else split_from)
+        or codecs.lookup(encoding).name not in _PIECEWISE
+        or not hasattr(os, "fork")
+        or cores() < 2
+    ):
         yield from render(0, count)
         return
     half = count // 2
-    with tempfile.TemporaryFile() as spool:
+    with contextlib.ExitStack() as closing:
         try:
+            spool = closing.enter_context(tempfile.TemporaryFile())
             child = os.fork()
-        except OSError:
+        except OSError:  # no room for the file, or no process to spare
             yield from render(0, count)
             return
         if child == 0:
