@@ -717,11 +717,11 @@ class Store:
         that file, it is not even parsed: its records are read from its bytes as the command needs
         them, and the write edits those bytes (see `tracker.layout`).
 
-        For a `session` that reads or writes, tables may be read from the bytes as needed (a
-        `Session` reads them through `PartialTable`; other callers get plain dicts): a file
-        checked here that is in `serialize`'s layout, which is most files another program changed
-        (a copy, a checkout), is then checked a chunk of records at a time, so that its parsed
-        form is never all in memory at once; only its typed records and its bytes are kept.
+        For a `session` that reads or writes (other callers get plain dicts), a file checked here
+        that is in `serialize`'s layout, which is most files another program changed (a copy, a
+        checkout), is checked a chunk of records at a time, so that its parsed form is never all
+        in memory at once (`_read_in_chunks`): a read keeps only the typed records, a write the
+        typed records and the bytes, its tables read from them as needed.
         """
         from tracker import cache
 
