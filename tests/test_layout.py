@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tracker import __version__, cache, layout
 from tracker import store as store_module
+from tracker.errors import StoreDamagedError
 from tracker.migrations import JOURNAL
 from tracker.store import FILE_TABLES, META, META_ID, Store, _Bytes, empty_tables, serialize
 
@@ -603,3 +604,42 @@ def test_a_damaged_record_read_a_chunk_at_a_time_is_named_as_a_whole_parse_names
         assert isolated_store.read_bytes() == text
     assert messages[0] == messages[1]
     assert "record 5 of the pledges table" in messages[0]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda raw: raw.replace(b'  },\n  "pledges": {', b'  }\n  "pledges": {'), id="no comma"),
+        pytest.param(lambda raw: raw[:-3] + b",\n}\n", id="a comma after the last table"),
+    ],
+)
+@pytest.mark.parametrize("session", ["read", "write"])
+def test_tables_not_joined_by_commas_are_no_json_and_refused_as_such(
+    isolated_store: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[bytes], bytes], session: str
+) -> None:
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    raw = edit(EXAMPLE_STORE.read_bytes())
+    isolated_store.write_bytes(raw)
+    assert layout.sections(raw, FILE_TABLES) is None
+    with pytest.raises(StoreDamagedError, match="not valid JSON"):
+        Store(isolated_store)._read(session=session)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("depth", [240, 252, 253, 254, 300])
+def test_a_value_nested_deeper_than_the_encoder_goes_is_told_not_a_traceback(
+    invoke: Callable[..., Any], isolated_store: Path, monkeypatch: pytest.MonkeyPatch, depth: int
+) -> None:
+    """JSON parses values nested far deeper than orjson writes them: a store edited by hand to
+    hold one reads, and a write says in one line why it cannot be done, leaving the file."""
+    monkeypatch.setenv("TRACKER_CACHE", "off")
+    tables = orjson.loads(EXAMPLE_STORE.read_bytes())
+    tables["history"]["1"]["old"] = "deep"
+    raw = _reference(tables).replace(b'"deep"', b"[" * depth + b"]" * depth)
+    isolated_store.write_bytes(raw)
+    assert invoke("show", "2").exit_code == 0
+    result = invoke("edit", "2", "--title", "Hold joint drills")
+    assert result.exit_code in (0, 3), result.output
+    if result.exit_code == 3:
+        assert "cannot be written as JSON" in result.stderr and isolated_store.read_bytes() == raw
+    else:
+        assert isolated_store.read_bytes() == _reference(orjson.loads(isolated_store.read_bytes()))

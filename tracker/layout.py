@@ -87,6 +87,16 @@ def assemble(
     return parts(), spans
 
 
+def _next_head(raw: bytes, end: int, last: bool) -> int:
+    """Where the next table's head begins, after a table's value that ends at `end`: past the
+    comma between two tables, none after the last (-1 when that is not so: no table begins
+    there, and the file is not in the layout)."""
+    comma = raw.startswith(b",", end)
+    if last:
+        return -1 if comma else end
+    return end + 1 if comma else -1
+
+
 def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> Spans | None:
     """Where each top-level table's value starts and ends in `raw`, if the file has exactly the
     tables `names` (in that order) in the layout `serialize` writes; None otherwise.
@@ -115,7 +125,9 @@ def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> 
         else:
             return None
         found[name] = (start, end)
-        position = end + 1 if raw.startswith(b",", end) else end
+        position = _next_head(raw, end, last=name == names[-1])
+        if position < 0:
+            return None
     return found if position == len(raw) - 3 else None
 
 
@@ -160,7 +172,9 @@ def walk(
         else:
             return None
         found[name] = (start, end)
-        position = end + 1 if raw.startswith(b",", end) else end
+        position = _next_head(raw, end, last=name == names[-1])
+        if position < 0:
+            return None
     return found if position == len(raw) - 3 else None
 
 
@@ -201,7 +215,10 @@ def _walk_records(raw: bytes, start: int, size: int, take: Callable[[dict[str, A
         if not keys or keys[0] <= last_key or not all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
             return None
         if exact:
-            encoded = encode(records, 1)
+            try:
+                encoded = encode(records, 1)
+            except orjson.JSONEncodeError:  # nested deeper than the encoder goes: parsed whole
+                return None
             # What `serialize` writes for these records is `{`, the chunk, and the closing line.
             if len(encoded) != chunk_end - position + 1 + len(_TABLE_END) or not raw.startswith(
                 memoryview(encoded)[1 : -len(_TABLE_END)], position

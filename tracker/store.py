@@ -233,7 +233,8 @@ def _records_problem(name: str, records: dict[str, Any], limit: int, typed: dict
             return f"record {key} of the {name} table is beyond _meta.next_ids"
         try:
             typed[record_id] = load(record_id, record)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        # RecursionError: a value nested so deeply that even saying what is wrong with it fails.
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return f"record {key} of the {name} table is missing fields or has invalid values"
     return None
 
@@ -1023,8 +1024,15 @@ class Store:
             raise StoreError(
                 f"cannot write store {self.path}: {error.strerror or error}; the store was left as it was"
             ) from None
+        except orjson.JSONEncodeError as error:
+            # The payload is encoded as it is written. A value that JSON reads but the encoder
+            # cannot write (a hand edit nesting one deeper than it goes) stops the write here.
+            temp.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write store {self.path}: a value in it cannot be written as JSON ({error}); "
+                "the store was left as it was"
+            ) from None
         except BaseException:
-            # The payload is encoded as it is written, so encoding can fail here too.
             temp.unlink(missing_ok=True)
             raise
 
