@@ -87,6 +87,36 @@ def assemble(
     return parts(), spans
 
 
+def _framed(raw: bytes, names: tuple[str, ...], close_of: Callable[[str, int], int | None]) -> Spans | None:
+    """Where each of the tables `names` is in `raw` (see `sections`), if the file is framed as
+    `serialize` frames it: an object of exactly those tables, in that order, each on its own
+    line and joined by commas. `close_of(name, start)` says where the closing line of the
+    table whose non-empty value starts at `start` is (None: not in the layout)."""
+    if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
+        return None
+    found: Spans = {}
+    position = 1
+    for name in names:
+        head = _head(name)
+        if not raw.startswith(head, position):
+            return None
+        start = position + len(head)
+        if raw.startswith(b"{}", start):
+            end = start + 2
+        elif raw.startswith(b"{\n", start):
+            close = close_of(name, start)
+            if close is None:
+                return None
+            end = close + len(_TABLE_END)
+        else:
+            return None
+        found[name] = (start, end)
+        position = _next_head(raw, end, last=name == names[-1])
+        if position < 0:
+            return None
+    return found if position == len(raw) - 3 else None
+
+
 def _next_head(raw: bytes, end: int, last: bool) -> int:
     """Where the next table's head begins, after a table's value that ends at `end`: past the
     comma between two tables, none after the last (-1 when that is not so: no table begins
@@ -105,30 +135,13 @@ def sections(raw: bytes, names: tuple[str, ...], known: Spans | None = None) -> 
     tracker wrote the file, kept beside the cache) spares the search, and is only checked
     against the bytes.
     """
-    if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
-        return None
-    found: Spans = {}
-    position = 1
-    for name in names:
-        head = _head(name)
-        if not raw.startswith(head, position):
-            return None
-        start = position + len(head)
-        if raw.startswith(b"{}", start):
-            end = start + 2
-        elif raw.startswith(b"{\n", start):
-            told = known.get(name) if known is not None else None
-            close = told[1] - len(_TABLE_END) if told is not None and told[0] == start else raw.find(_TABLE_END, start)
-            if close < start or not raw.startswith(_TABLE_END, close):
-                return None
-            end = close + len(_TABLE_END)
-        else:
-            return None
-        found[name] = (start, end)
-        position = _next_head(raw, end, last=name == names[-1])
-        if position < 0:
-            return None
-    return found if position == len(raw) - 3 else None
+
+    def close_of(name: str, start: int) -> int | None:
+        told = known.get(name) if known is not None else None
+        close = told[1] - len(_TABLE_END) if told is not None and told[0] == start else raw.find(_TABLE_END, start)
+        return close if close >= start and raw.startswith(_TABLE_END, close) else None
+
+    return _framed(raw, names, close_of)
 
 
 def walk(
@@ -153,82 +166,91 @@ def walk(
     same spacing), as a file whose records are read and edited in place (`PartialTable`) must
     be; that costs encoding the records again.
     """
-    if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
-        return None
-    found: Spans = {}
-    position = 1
-    for name in names:
-        head = _head(name)
-        if not raw.startswith(head, position):
-            return None
-        start = position + len(head)
-        if raw.startswith(b"{}", start):
-            end = start + 2
-        elif raw.startswith(b"{\n", start):
-            close = _walk_records(raw, start, size, functools.partial(take, name), exact)
-            if close is None:
+    return _framed(
+        raw, names, lambda name, start: _walk_records(raw, start, size, functools.partial(take, name), exact)
+    )
+
+
+def parse_in_runs(
+    raw: bytes,
+    first: int,
+    size: int,
+    separator: bytes,
+    closing_line: bytes,
+    wrap: tuple[bytes, bytes],
+    take: Callable[[Any, int, int], bool],
+) -> int | None:
+    """Parse the entries of an object or list from `first` (just past its opening bracket) to its
+    `closing_line`, about `size` bytes at a time; return where that line is, or None when the
+    bytes are not laid out so (`take` may then have been given part of them).
+
+    A run ends before the first `separator` (a comma, a newline and the indent an entry begins
+    with) found `size` bytes on. It is parsed in `wrap`, which makes it one value as deep in
+    brackets as it is in the file, so the parser's limit on nesting refuses what it would refuse
+    in the whole file; a split that is not between entries leaves brackets that do not match, or
+    more than one value, which is not taken. The closing line is not searched for, which would
+    mean reading all the bytes once more: a run that goes past it does not parse, and only that
+    run is then searched. Each run's value, and where the run starts and ends, go to `take`,
+    which says whether they are in the layout.
+    """
+    whole = memoryview(raw)
+
+    def parse(begin: int, end: int) -> Any:
+        # One copy, into a buffer of the run's size (adding bytes together makes three).
+        wrapped = orjson.loads(b"".join((wrap[0], whole[begin:end], wrap[1])))
+        if len(wrapped) != 1:  # the run closed the wrapping and opened another value
+            raise orjson.JSONDecodeError("not one value", "", 0)
+        return wrapped[0]
+
+    position = first
+    while True:
+        split = raw.find(separator, position + size)
+        try:
+            value = parse(position, len(raw) if split == -1 else split)
+            if split == -1:
+                return None  # the rest of the file is entries: there is no closing line
+            run_end, close = split, None
+        except orjson.JSONDecodeError:
+            close = raw.find(closing_line, position, len(raw) if split == -1 else split)
+            if close == -1:
                 return None
-            end = close + len(_TABLE_END)
-        else:
+            run_end = close
+            try:
+                value = parse(position, run_end)
+            except orjson.JSONDecodeError:
+                return None
+        if not take(value, position, run_end):
             return None
-        found[name] = (start, end)
-        position = _next_head(raw, end, last=name == names[-1])
-        if position < 0:
-            return None
-    return found if position == len(raw) - 3 else None
+        if close is not None:
+            return close
+        position = run_end + 1
 
 
 def _walk_records(raw: bytes, start: int, size: int, take: Callable[[dict[str, Any]], None], exact: bool) -> int | None:
     """Hand the records of the table whose value starts at `start` to `take` a chunk at a time
     (see `walk`); return where its closing line is, or None if it is not in the layout."""
-    whole = memoryview(raw)
-
-    def parse(begin: int, end: int) -> dict[str, Any]:
-        # In a list, as deep as the table's records are in the file; one copy, into a buffer of
-        # the chunk's size (adding bytes together makes three).
-        wrapped = orjson.loads(b"".join((b"[{", whole[begin:end], b"}]")))
-        if len(wrapped) != 1:  # `}, {` in the chunk closed the object and began another
-            raise orjson.JSONDecodeError("not one object", "", 0)
-        chunk: dict[str, Any] = wrapped[0]
-        return chunk
-
-    position = start + 1
     last_key = ""
-    while True:
-        split = raw.find(b"," + _RECORD_LINE, position + size)
-        try:
-            records = parse(position, len(raw) if split == -1 else split)
-            if split == -1:
-                return None  # the rest of the file is records: no end of the table
-            chunk_end, close = split, None
-        except orjson.JSONDecodeError:
-            # The chunk runs past the end of the table (or the file is not in the layout).
-            close = raw.find(_TABLE_END, position, len(raw) if split == -1 else split)
-            if close == -1:
-                return None
-            chunk_end = close
-            try:
-                records = parse(position, chunk_end)
-            except orjson.JSONDecodeError:
-                return None
+
+    def in_layout(records: dict[str, Any], begin: int, end: int) -> bool:
+        nonlocal last_key
         keys = list(records)
         if not keys or keys[0] <= last_key or not all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
-            return None
+            return False
         if exact:
             try:
                 encoded = encode(records, 1)
             except orjson.JSONEncodeError:  # nested deeper than the encoder goes: parsed whole
-                return None
+                return False
             # What `serialize` writes for these records is `{`, the chunk, and the closing line.
-            if len(encoded) != chunk_end - position + 1 + len(_TABLE_END) or not raw.startswith(
-                memoryview(encoded)[1 : -len(_TABLE_END)], position
+            if len(encoded) != end - begin + 1 + len(_TABLE_END) or not raw.startswith(
+                memoryview(encoded)[1 : -len(_TABLE_END)], begin
             ):
-                return None
+                return False
         last_key = keys[-1]
         take(records)
-        if close is not None:
-            return close
-        position = chunk_end + 1
+        return True
+
+    return parse_in_runs(raw, start + 1, size, b"," + _RECORD_LINE, _TABLE_END, (b"[{", b"}]"), in_layout)
 
 
 class PartialTable(MutableMapping[str, Any]):

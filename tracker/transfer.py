@@ -41,6 +41,7 @@ import orjson
 
 from tracker.dates import ANCHORS, PRECISIONS, Deadline, parse_date
 from tracker.errors import BadInputError
+from tracker.layout import parse_in_runs
 from tracker.ledger import Clock, Recorder, SourceInput, add_pledge
 from tracker.migrations import SCHEMA_VERSION
 from tracker.model import (
@@ -204,17 +205,16 @@ _LIST_END = b"\n  ]"
 
 
 def _parse_in_chunks(raw: bytes, size: int = _CHUNK_BYTES) -> dict[str, Any] | None:
-    """The document in `raw` parsed about `size` bytes at a time, if it is laid out as `export json` writes
-    it (an object, two-space indent, its large values lists of objects); None otherwise, and
-    the caller parses it whole, which also tells what is wrong with a file that is not JSON.
+    """The document in `raw` parsed about `size` bytes at a time, if it is laid out as `export
+    json` writes it (an object, two-space indent, its large values lists of objects); None
+    otherwise, and the caller parses it whole, which also tells what is wrong with a file that is
+    not JSON.
 
     The parser builds its own tree of the whole input before it makes Python objects of it, so
     parsing a large export whole needs several times the file in memory at its peak; parsed a
-    list's elements at a time, it needs little more than the objects made. A split that is not
-    between members (or elements) leaves a chunk whose brackets do not match, which is not JSON;
-    so does a chunk that runs past the end of its list, which is then searched for that end.
-    Each piece is parsed as deep in brackets as it is in the file, so the parser's limit on
-    nesting refuses what it would refuse in the whole file.
+    list's elements at a time (`layout.parse_in_runs`), it needs little more than the objects
+    made. A member's value that is not such a list is parsed alone, in brackets to be as deep as
+    in the file; a split that is not between members leaves brackets that do not match.
     """
     data = memoryview(raw)
     end = len(raw)
@@ -233,7 +233,7 @@ def _parse_in_chunks(raw: bytes, size: int = _CHUNK_BYTES) -> dict[str, Any] | N
             key = orjson.loads(data[position + len(_MEMBER_LINE) - 1 : colon + 1])
             value_at = colon + 3
             if raw.startswith(_LIST_OF_OBJECTS, value_at):
-                document[key], position = _list_in_chunks(raw, data, value_at, size)
+                document[key], position = _list_in_chunks(raw, value_at, size)
             else:
                 member_end = raw.find(_NEXT_MEMBER, value_at, end)
                 position = end if member_end == -1 else member_end
@@ -259,31 +259,19 @@ def _one(wrapped: list[Any]) -> Any:
     return wrapped[0]
 
 
-def _list_in_chunks(raw: bytes, data: memoryview, start: int, size: int) -> tuple[list[Any], int]:
+def _list_in_chunks(raw: bytes, start: int, size: int) -> tuple[list[Any], int]:
     """The list of objects whose value starts at `start`, and where it ends, parsed about `size`
-    bytes at a time."""
+    bytes at a time (`layout.parse_in_runs`)."""
     items: list[Any] = []
 
-    def parse(begin: int, end: int) -> list[Any]:
-        # In a list, as deep as the elements are in the file.
-        elements: list[Any] = _one(orjson.loads(b"".join((b"[[", data[begin:end], b"]]"))))
-        return elements
+    def take(elements: list[Any], begin: int, end: int) -> bool:
+        items.extend(elements)
+        return True
 
-    position = start + 1
-    while True:
-        split = raw.find(_NEXT_ELEMENT, position + size)
-        chunk_end = len(raw) if split == -1 else split
-        try:
-            items += parse(position, chunk_end)
-        except orjson.JSONDecodeError:
-            close = raw.find(_LIST_END, position, chunk_end)
-            if close == -1:
-                raise _NotLaidOutError from None
-            items += parse(position, close)
-            return items, close + len(_LIST_END)
-        if split == -1:
-            raise _NotLaidOutError  # the rest of the file is elements: the list never ends
-        position = chunk_end + 1
+    close = parse_in_runs(raw, start + 1, size, _NEXT_ELEMENT, _LIST_END, (b"[[", b"]]"), take)
+    if close is None:
+        raise _NotLaidOutError
+    return items, close + len(_LIST_END)
 
 
 # Validation of a document ----------------------------------------------------------------------
