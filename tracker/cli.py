@@ -714,11 +714,9 @@ def export_command(
         from tracker.parallel import in_two
         from tracker.render.markdown import briefing_parts
 
-        # Parts rendered in a second process come encoded as the output encodes text.
-        encoding = ("utf-8", "strict") if output else (sys.stdout.encoding, sys.stdout.errors or "strict")
-        write_output(
-            briefing_parts(report, functools.partial(in_two, encoding=encoding[0], errors=encoding[1])), output
-        )
+        # Parts rendered in a second process come encoded as `write_output` encodes text.
+        encoding, errors = ("utf-8", "strict") if output else (sys.stdout.encoding, sys.stdout.errors or "strict")
+        write_output(briefing_parts(report, functools.partial(in_two, encoding=encoding, errors=errors)), output)
     elif format_ == "csv":
         from tracker.transfer import export_csv
 
