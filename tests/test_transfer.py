@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import itertools
 import json
 import tempfile
 from collections.abc import Callable
@@ -725,17 +727,23 @@ def test_an_import_file_with_a_byte_order_mark_is_read_and_one_not_in_utf8_is_re
     assert isolated_store.read_bytes() == before
 
 
-@FUZZ
-@given(data=st.data())
-def test_every_record_an_import_keeps_is_in_its_stored_form(template: bytes, data: st.DataObject) -> None:
-    """Whatever way validation accepts a record (taken as the file has it, or read back and
-    compared), what it keeps to write is exactly the stored form of the record it read."""
-    from tracker.transfer import _validate
+# Values at the edges of what each field's check accepts, for the field they belong to or any other.
+EDGE_VALUES = [
+        "2021-04-07", "20210407", "2021-W14-3", " 2021-04-07", "2021-04-07T00:00", "2026-11-29T12:00:00Z",
+        "2026-11-29 12:00", "", " ", "x", "pending", "PENDING", "supports", "health", "day", "condition", "made_on",
+        "https://a.org/x", "https://a.org/a b", "ftp://a.org", "http://[::1]/", "http://a.org:80",
+        "0c6f2c7e-5b1a-4c43-9f55-4d7c1c1b2f10", "0C6F2C7E-5B1A-4C43-9F55-4D7C1C1B2F10",
+        "{0c6f2c7e-5b1a-4c43-9f55-4d7c1c1b2f10}", 0, 1, 2, -1, 10**12 - 1, 10**12, 2**64, 1.5, 0.0, 1e308,
+        float("inf"), float("nan"), True, False, None, [], [""], [" "], ["a"], ["a", 1], {},
+        {"url": None, "title": None, "publisher": None}, {"value": 5, "unit": "doses"}, {"value": 0, "unit": "x"},
+        {"value": True, "unit": "x"}, {"value": 2, "unit": " "}, {"text": "t", "met_on": None},
+        {"text": "t", "date": None, "precision": "day", "anchor": "condition"},
+        {"text": "t", "date": None, "precision": "day", "anchor": "made_on"},
+]  # fmt: skip
 
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "pledges.json")
-        store.path.write_bytes(template)
-        document: dict[str, Any] = orjson.loads(export_text(store))
+
+def damage(document: dict[str, Any], data: st.DataObject, values: st.SearchStrategy[Any]) -> None:
+    """Change, add or remove one to three fields of records, or of the objects in them."""
     for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
         table = data.draw(st.sampled_from(["pledges", "evidence", "history"]))
         record = data.draw(st.sampled_from(document[table]))
@@ -746,7 +754,31 @@ def test_every_record_an_import_keeps_is_in_its_stored_form(template: bytes, dat
         if key != "id" and data.draw(st.booleans()):
             record.pop(key, None)
         else:
-            record[key] = data.draw(json_values | st.sampled_from(["2021-04-07", "20210407", "x", 5, [], {}]))
+            record[key] = data.draw(values)
+
+
+def template_document(template: bytes) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "pledges.json")
+        store.path.write_bytes(template)
+        document: dict[str, Any] = orjson.loads(export_text(store))
+    return document
+
+
+def strictly(forms: dict[int, Any]) -> dict[int, bytes]:
+    """Stored forms as JSON, where 1, 1.0 and True differ."""
+    return {key: orjson.dumps(form, option=orjson.OPT_SORT_KEYS) for key, form in forms.items()}
+
+
+@FUZZ
+@given(data=st.data())
+def test_every_record_an_import_keeps_is_in_its_stored_form(template: bytes, data: st.DataObject) -> None:
+    """Whatever way validation accepts a record (taken as the file has it, or read back and
+    compared), what it keeps to write is exactly the stored form of the record it read."""
+    from tracker.transfer import _validate
+
+    document = template_document(template)
+    damage(document, data, json_values | st.sampled_from(EDGE_VALUES))
     try:
         checked = _validate(document)
     except BadInputError:
@@ -760,6 +792,76 @@ def test_every_record_an_import_keeps_is_in_its_stored_form(template: bytes, dat
             assert kept == read_back
             sort = orjson.OPT_SORT_KEYS
             assert orjson.dumps(kept, option=sort) == orjson.dumps(read_back, option=sort)
+
+
+@FUZZ
+@given(data=st.data())
+def test_records_checked_a_field_at_a_time_are_those_checked_one_at_a_time(
+    template: bytes, data: st.DataObject
+) -> None:
+    """A block of records checked and built a field at a time accepts exactly the records that
+    checking each alone accepts, and builds the same records and stored forms, whatever the
+    blocks; so a table's problems are the same as if every record were checked alone."""
+    from tracker.transfer import _EVIDENCE, _HISTORY, _PLEDGES, _load_each, _load_records, _Problems
+
+    document = template_document(template)
+    if data.draw(st.booleans()):
+        damage(document, data, json_values | st.sampled_from(EDGE_VALUES))
+    for table in (_PLEDGES, _EVIDENCE, _HISTORY):
+        records = document[table.name]
+        alone_problems, alone_forms = _Problems(), {}
+        alone = _load_each(copy.deepcopy(records), 0, table, alone_problems, alone_forms)
+        blocked_problems, blocked_forms = _Problems(), {}
+        reuse = data.draw(st.booleans())
+        given_records = copy.deepcopy(records)
+        blocked = _load_records(
+            given_records, table, blocked_problems, blocked_forms, reuse, block=data.draw(st.integers(1, 5))
+        )
+        assert blocked_problems.lines == alone_problems.lines
+        assert repr(blocked) == repr(alone)  # repr tells a Status from the text it equals
+        assert strictly(blocked_forms) == strictly(alone_forms)
+        if not reuse:
+            assert given_records == records
+        event("refused" if alone_problems.lines else "accepted")
+
+
+def test_the_records_of_an_export_are_checked_a_field_at_a_time(template: bytes) -> None:
+    from tracker.transfer import _EVIDENCE, _HISTORY, _PLEDGES, _load_block
+
+    document = template_document(template)
+    for table in (_PLEDGES, _EVIDENCE, _HISTORY):
+        assert _load_block(document[table.name], table, {}, reuse_records=False) is not None
+
+
+def test_each_field_at_each_edge_is_judged_the_same_a_field_at_a_time(template: bytes) -> None:
+    """Every field of every record, and of every object in a record, set to each edge value or
+    taken out, one at a time: checked a field at a time, it is refused or accepted, and built,
+    as it is checked alone."""
+    from tracker.transfer import _EVIDENCE, _HISTORY, _PLEDGES, _load_each, _load_records, _Problems
+
+    document = template_document(template)
+    taken_out = object()
+    compared = 0
+    for table in (_PLEDGES, _EVIDENCE, _HISTORY):
+        for record in document[table.name]:
+            places = [(None, key) for key in [*record, "extra"]]
+            places += [(key, part) for key, value in record.items() if isinstance(value, dict) for part in value]
+            for (outer, key), value in itertools.product(places, [*EDGE_VALUES, taken_out]):
+                changed = copy.deepcopy(record)
+                target = changed if outer is None else changed[outer]
+                if value is taken_out:
+                    target.pop(key, None)
+                else:
+                    target[key] = copy.deepcopy(value)
+                alone_problems, alone_forms = _Problems(), {}
+                alone = _load_each([copy.deepcopy(changed)], 0, table, alone_problems, alone_forms)
+                blocked_problems, blocked_forms = _Problems(), {}
+                blocked = _load_records([changed], table, blocked_problems, blocked_forms, reuse_records=True)
+                assert blocked_problems.lines == alone_problems.lines, (table.name, outer, key, value)
+                assert repr(blocked) == repr(alone), (table.name, outer, key, value)
+                assert strictly(blocked_forms) == strictly(alone_forms), (table.name, outer, key, value)
+                compared += 1
+    assert compared > 5000
 
 
 texts_or_none = (
