@@ -754,7 +754,7 @@ def damage(document: dict[str, Any], data: st.DataObject, values: st.SearchStrat
         if key != "id" and data.draw(st.booleans()):
             record.pop(key, None)
         else:
-            record[key] = data.draw(values)
+            record[key] = copy.deepcopy(data.draw(values))  # never a shared edge value, changed later
 
 
 def template_document(template: bytes) -> dict[str, Any]:
