@@ -152,10 +152,11 @@ class IncrementalTable(Table):
         self._next_id = None  # as after an insert of TinyDB Documents: found again when next needed
 
         def updater(table: _IntKeys) -> None:
-            taken = [record_id for record_id in records if record_id in table]
+            keyed = {str(record_id): record for record_id, record in records.items()}
+            taken = [int(key) for key in keyed if key in table.stored]
             if taken:
                 raise ValueError(f"records {taken} of the {self.name} table already exist")
-            table.stored.update({str(record_id): record for record_id, record in records.items()})
+            table.stored.update(keyed)
 
         self._update_table(updater)  # type: ignore[arg-type]
 

@@ -182,8 +182,8 @@ def export_document(session: Session) -> JSONDict:
     }
 
 
-def _by_id(record: Pledge | Evidence | HistoryEntry) -> int:
-    return record.id
+# A record's id, as a sort key (a C getter: imports sort hundreds of thousands of records).
+_by_id: Callable[[Pledge | Evidence | HistoryEntry], int] = operator.attrgetter("id")
 
 
 def read_document(data: str | bytes | memoryview) -> object:
