@@ -216,12 +216,11 @@ def pledge_section(state: PledgeState, status_since: date) -> list[str]:
     return lines
 
 
-_GANTT_SPECIAL = str.maketrans(":;#", "   ")
-
-
 def _gantt_name(text: str) -> str:
     """Mermaid task names end at ':' and treat '#' and ';' specially."""
-    cleaned = one_line(text).translate(_GANTT_SPECIAL)
+    # Three replaces, not one translate: each is a quick scan of the text in C, where translate
+    # looks each character up in a table (a chart of a large store names tens of thousands).
+    cleaned = one_line(text).replace(":", " ").replace(";", " ").replace("#", " ")
     return cleaned[:60].strip() or "pledge"
 
 
@@ -252,7 +251,7 @@ def gantt(states: Sequence[PledgeState]) -> list[str]:
             elif pledge.status.is_open:
                 tags.append("active")
             start = min(pledge.made_on, pledge.deadline.date)
-            spec = ", ".join([*tags, f"p{pledge.id}", start.isoformat(), pledge.deadline.date.isoformat()])
+            spec = ", ".join([*tags, f"p{pledge.id}", _ISO[start], _ISO[pledge.deadline.date]])
             lines.append(f"    {_gantt_name(f'{pledge.id}. {pledge.title}')} :{spec}")
     lines.append("```")
     return lines
