@@ -554,8 +554,7 @@ def _all_members(kind: type[Status] | type[Category] | type[Stance]) -> ColumnCh
 
 
 def _all_objects(fields: Iterable[str], values: list[Any]) -> list[dict[str, Any]] | None:
-    """The values that are not null, if each is an object with exactly `fields`; else None.
-    (The exact fields are what `_load_records` asks of a record's objects to keep it unread.)"""
+    """The values that are not null, if each is an object with exactly `fields`; else None."""
     objects = list(_present(values))
     if not _only(objects, dict) or not all(map(operator.eq, map(dict.keys, objects), repeat(set(fields)))):
         return None
