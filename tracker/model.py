@@ -512,16 +512,8 @@ _SOURCE_FIELDS = operator.itemgetter(*Source._fields)
 _QUANTITY_FIELDS = operator.itemgetter(*Quantity._fields)
 
 
-def _dates(values: Column) -> Column:
-    return list(map(date.fromisoformat, values))
-
-
-def _enum_members(read: Callable[[Any], Any]) -> Callable[[Column], Column]:
-    return lambda values: list(map(read, values))
-
-
-def _tuples(values: Column) -> Column:
-    return list(map(tuple, values))
+def _each(convert: Callable[[Any], Any]) -> Callable[[Column], Column]:
+    return lambda values: list(map(convert, values))
 
 
 def _sources(values: Column) -> Column:
@@ -561,15 +553,15 @@ def _conditions(values: Column) -> Column:
 # How a column of stored values becomes the typed records' values; a field not named here is
 # stored as it is read.
 _COLUMN_READERS: dict[str, Callable[[Column], Column]] = {
-    "actors": _tuples,
-    "recipients": _tuples,
-    "tags": _tuples,
-    "made_on": _dates,
-    "observed_on": _dates,
-    "effective_on": _dates,
-    "status": _enum_members(_stored_status),
-    "category": _enum_members(_stored_category),
-    "stance": _enum_members(_stored_stance),
+    "actors": _each(tuple),
+    "recipients": _each(tuple),
+    "tags": _each(tuple),
+    "made_on": _each(date.fromisoformat),
+    "observed_on": _each(date.fromisoformat),
+    "effective_on": _each(date.fromisoformat),
+    "status": _each(_stored_status),
+    "category": _each(_stored_category),
+    "stance": _each(_stored_stance),
     "source": _sources,
     "target": _quantities,
     "quantity": _quantities,

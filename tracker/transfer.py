@@ -30,7 +30,7 @@ import io
 import math
 import operator
 import re
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -397,9 +397,10 @@ def _quantity(value: Any) -> str | None:
         if (
             isinstance(number, int | float)
             and not isinstance(number, bool)
+            # An integer beyond what JSON stores; before isfinite, which cannot take one beyond a float.
+            and _json_problem(number) is None
             and math.isfinite(number)
             and number > 0
-            and _json_problem(number) is None  # an integer beyond what JSON stores
             and isinstance(unit, str)
             and unit.strip()
         ):
@@ -474,6 +475,7 @@ def _json_problem(value: Any, depth: int = 0) -> str | None:
 # that fails is checked again value by value, which says where and why.
 ColumnCheck = Callable[[list[Any]], bool]
 _NoneType = type(None)
+# The values that are not None, filtered in C.
 _present = functools.partial(filter, functools.partial(operator.is_not, None))
 
 
@@ -538,7 +540,8 @@ def _all_timestamps(values: list[Any]) -> bool:
     if not _only(values, str):
         return False
     try:
-        deque(map(datetime.fromisoformat, values), maxlen=0)
+        for value in values:
+            datetime.fromisoformat(value)
     except ValueError:
         return False
     return True  # a text that reads as a time is not blank
@@ -553,7 +556,7 @@ def _all_members(kind: type[Status] | type[Category] | type[Stance]) -> ColumnCh
     return lambda values: _only(values, str) and set(values) <= accepted
 
 
-def _all_objects(fields: Iterable[str], values: list[Any]) -> list[dict[str, Any]] | None:
+def _objects_with(fields: Iterable[str], values: list[Any]) -> list[dict[str, Any]] | None:
     """The values that are not null, if each is an object with exactly `fields`; else None."""
     objects = list(_present(values))
     if not _only(objects, dict) or not all(map(operator.eq, map(dict.keys, objects), repeat(set(fields)))):
@@ -566,7 +569,7 @@ def _values_of(objects: list[dict[str, Any]], name: str) -> list[Any]:
 
 
 def _all_sources(values: list[Any]) -> bool:
-    sources = _all_objects(Source._fields, values)
+    sources = _objects_with(Source._fields, values)
     if sources is None:
         return False
     urls = list(_present(_values_of(sources, "url")))
@@ -579,21 +582,21 @@ def _all_sources(values: list[Any]) -> bool:
 
 
 def _all_quantities(values: list[Any]) -> bool:
-    quantities = _all_objects(Quantity._fields, values)
+    quantities = _objects_with(Quantity._fields, values)
     if quantities is None:
         return False
     numbers = _values_of(quantities, "value")
     return (
         _only(numbers, int, float)
+        and _all_json(numbers)  # as in `_quantity`, before isfinite
         and all(map(math.isfinite, numbers))
         and (not numbers or min(numbers) > 0)
-        and _all_json(numbers)
         and _all_nonblank(_values_of(quantities, "unit"))
     )
 
 
 def _all_deadlines(values: list[Any]) -> bool:
-    deadlines = _all_objects(Deadline._fields, values)
+    deadlines = _objects_with(Deadline._fields, values)
     if deadlines is None:
         return False
     days, anchors = _values_of(deadlines, "date"), _values_of(deadlines, "anchor")
@@ -610,7 +613,7 @@ def _all_deadlines(values: list[Any]) -> bool:
 
 
 def _all_conditions(values: list[Any]) -> bool:
-    conditions = _all_objects(Condition._fields, values)
+    conditions = _objects_with(Condition._fields, values)
     return (
         conditions is not None
         and _all_nonblank(_values_of(conditions, "text"))
@@ -733,11 +736,14 @@ def _load_records(
     block: int = _BLOCK,
 ) -> list[Any]:
     """Check every record of one table of the document and load the sound ones (their stored
-    forms go to `stored_forms`, by id). With `reuse_records`, a record that is its stored form
-    but for its id is kept as that stored form, its id taken out, instead of being copied."""
+    forms go to `stored_forms`, by id). With `reuse_records`, each record of a block checked
+    at once (`_load_block`) is kept as its stored form, its id taken out, instead of being
+    copied."""
     if not isinstance(raw, list):
         problems.add(f'"{table.name}"', "must be a list of records")
         return []
+    # A record given twice (only a caller in Python can) would lose its id the second time.
+    reuse_records = reuse_records and len(set(map(id, raw))) == len(raw)
     loaded: list[Any] = []
     for start in range(0, len(raw), block):
         records = raw[start : start + block]
@@ -754,7 +760,7 @@ def _load_block(
     record at a time. None if any record is otherwise, before anything is changed, for
     `_load_each` to check each and say what is wrong."""
     names = ("id", *table.fields)
-    # Objects with as many fields as a stored form, each of which they have: exactly its fields.
+    # Objects with as many fields as `names`, and each of those (or a KeyError below): exactly those.
     if not _only(records, dict) or set(map(len, records)) != {len(names)}:
         return None
     try:
@@ -766,7 +772,8 @@ def _load_block(
         return None
     loaded = build_records(table.record_type, ids, columns)
     forms = records if reuse_records else list(map(dict, records))
-    deque(map(dict.pop, forms, repeat("id")), maxlen=0)
+    for form in forms:
+        del form["id"]
     stored_forms.update(zip(ids, forms, strict=True))
     return loaded
 
@@ -774,9 +781,9 @@ def _load_block(
 def _load_each(
     records: list[Any], first_index: int, table: _Table, problems: _Problems, stored_forms: dict[int, JSONDict]
 ) -> list[Any]:
-    """The records checked one at a time, each problem named: a record that lacks a field with a
-    default, and any that is not sound. A sound record is read, and kept only if its stored form
-    is what the file says."""
+    """The records checked one at a time, naming each problem: those of a block with any record
+    that is not the usual stored form (an optional field left out, say) or not sound. A sound
+    record is read, and kept only if it reads back to what the file says."""
     loaded = []
     spec = table.fields
     for index, record in enumerate(records, start=first_index):
