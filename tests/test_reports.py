@@ -261,3 +261,43 @@ def test_a_due_window_beyond_the_calendar_holds_every_later_deadline(example: Pa
     assert wide.exit_code == 0, wide.stderr
     years = runner.invoke(app, ["report", "due", "--as-of", AS_OF, "--window", "3000000", "--format", "json"])
     assert json.loads(wide.stdout)["due"] == json.loads(years.stdout)["due"]
+
+
+def test_a_timeline_of_many_pledges_keeps_those_due_nearest_and_stays_drawable() -> None:
+    """Mermaid draws no diagram over 50,000 characters: past 400 dated pledges the chart keeps
+    those whose deadlines are nearest the briefing's date, and says so."""
+    from datetime import timedelta
+
+    from tracker.dates import Deadline
+    from tracker.model import Category, Pledge, Status
+    from tracker.render.markdown import MAX_TIMELINE_TASKS, gantt
+    from tracker.rules import PledgeState
+
+    as_of = date(2026, 11, 30)
+    count = MAX_TIMELINE_TASKS + 250
+    states = []
+    for index in range(count):
+        # The longest lines a chart can have: names cut to 60 characters, 12-digit ids, a tag.
+        due = as_of + timedelta(days=index - 300)
+        pledge = Pledge(
+            id=10**12 - 1 - index,
+            uuid=f"{index:032x}",
+            title="A pledge with a long title that goes on well past sixty characters: " + "x" * 40,
+            actors=("Russia",),
+            made_on=date(2021, 4, 7),
+            status=Status.IN_PROGRESS,
+            category=list(Category)[index % len(Category)],
+            deadline=Deadline(text=due.isoformat(), date=due, precision="day", anchor="made_on"),
+        )
+        states.append(PledgeState(pledge, (), as_of, None, overdue=due < as_of))
+    chart = gantt(states, as_of)
+    diagram = "\n".join(chart[1 : chart.index("```")])
+    tasks = [line for line in diagram.splitlines() if " :" in line]
+    assert len(tasks) == MAX_TIMELINE_TASKS
+    assert len(diagram) < 50_000
+    kept = {int(line.rsplit(", p", 1)[1].split(",")[0]) for line in tasks}
+    nearest = sorted(states, key=lambda state: abs((state.pledge.deadline.date - as_of).days))  # type: ignore[union-attr]
+    assert kept == {state.pledge.id for state in nearest[:MAX_TIMELINE_TASKS]}
+    shown = "The timeline shows the 400 pledges whose deadlines are nearest 2026-11-30"
+    assert chart[-1] == f"{shown}, of {count} with a dated deadline."
+    assert gantt(states[:MAX_TIMELINE_TASKS], as_of)[-1] == "```"  # all shown: nothing to say

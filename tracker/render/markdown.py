@@ -7,6 +7,7 @@ text is escaped so that a title never turns into markup or breaks a table.
 from __future__ import annotations
 
 import functools
+import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
@@ -224,10 +225,29 @@ def _gantt_name(text: str) -> str:
     return cleaned[:60].strip() or "pledge"
 
 
-def gantt(states: Sequence[PledgeState]) -> list[str]:
+# Mermaid draws no diagram of more than 50,000 characters unless the reader's renderer is set
+# otherwise (GitHub's and most editors' are not). A task line is at most 111 characters (a name
+# cut to 60, a tag, an id of up to 12 digits and two dates), so this many always fit.
+MAX_TIMELINE_TASKS = 400
+
+
+def gantt(states: Sequence[PledgeState], as_of: date) -> list[str]:
+    """A Mermaid gantt chart of the pledges with a dated deadline, by category; past
+    `MAX_TIMELINE_TASKS` of them, of those whose deadlines are nearest `as_of`, with a line
+    after the chart saying so."""
     dated = [state for state in states if state.pledge.deadline and state.pledge.deadline.date]
     if not dated:
         return []
+    shown = dated
+    if len(dated) > MAX_TIMELINE_TASKS:
+
+        def distance(index: int) -> tuple[int, int]:
+            deadline = dated[index].pledge.deadline
+            assert deadline is not None and deadline.date is not None
+            return abs((deadline.date - as_of).days), index
+
+        nearest = heapq.nsmallest(MAX_TIMELINE_TASKS, range(len(dated)), key=distance)
+        shown = [dated[index] for index in sorted(nearest)]
     lines = [
         "```mermaid",
         "gantt",
@@ -236,7 +256,7 @@ def gantt(states: Sequence[PledgeState]) -> list[str]:
         "    axisFormat %Y-%m",
     ]
     by_category: dict[str, list[PledgeState]] = {}
-    for state in dated:
+    for state in shown:
         by_category.setdefault(state.pledge.category.value, []).append(state)
     for category in sorted(by_category):
         lines.append(f"    section {category}")
@@ -254,6 +274,12 @@ def gantt(states: Sequence[PledgeState]) -> list[str]:
             spec = ", ".join([*tags, f"p{pledge.id}", _ISO[start], _ISO[pledge.deadline.date]])
             lines.append(f"    {_gantt_name(f'{pledge.id}. {pledge.title}')} :{spec}")
     lines.append("```")
+    if len(shown) < len(dated):
+        lines += [
+            "",
+            f"The timeline shows the {len(shown):,} pledges whose deadlines are nearest {_ISO[as_of]}, "
+            f"of {len(dated):,} with a dated deadline.",
+        ]
     return lines
 
 
@@ -305,7 +331,7 @@ def briefing_parts(report: Report, split: Split | None = None) -> Iterator[str |
         "Score: +1 fulfilled, 0 under way, −1 broken or overdue, averaged per actor; kept = 50 × (score + 1).",
         "",
     ]
-    chart = gantt(report.states)
+    chart = gantt(report.states, report.as_of)
     if chart:
         lines += ["## Timeline", "", *chart, ""]
     lines += ["## Pledges", ""]
