@@ -28,7 +28,6 @@ child after the command has finished (`run_deferred`). Library callers save at o
 from __future__ import annotations
 
 import functools
-import operator
 import os
 import re
 import zlib
@@ -277,6 +276,7 @@ def _records(rows: object) -> Records | None:
     """The typed records kept as `_rows` keeps them; None for anything else (no cache): exactly
     the tables of a store, each a list of ids and a list of as many tuples of a record's size,
     whose ids are the records' own."""
+    from tracker.model import by_id
     from tracker.store import RECORD_TYPES
 
     if not isinstance(rows, dict) or rows.keys() != RECORD_TYPES.keys():
@@ -295,15 +295,12 @@ def _records(rows: object) -> Records | None:
         if not set(map(len, values)) <= {len(kind._fields)}:
             return None
         table = dict(zip(ids, map(tuple.__new__, repeat(kind), values), strict=True))
-        own_ids = list(map(_record_id, table.values()))
+        own_ids = list(map(by_id, table.values()))
         # Compared as lists and by type: True and 1.0 equal 1, but are no id.
         if len(table) != len(ids) or own_ids != ids or not set(map(type, own_ids)) <= {int}:
             return None
         records[name] = table
     return records
-
-
-_record_id = operator.attrgetter("id")
 
 
 def save(store: Path, stamp: Stamp, records: Callable[[], Records]) -> None:

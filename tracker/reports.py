@@ -12,10 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from operator import attrgetter
 
 from tracker import rules
-from tracker.model import Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status
+from tracker.model import Evidence, HistoryEntry, Pledge, PledgeFilter, Stance, Status, by_id
 
 
 class ReportKind(StrEnum):
@@ -52,15 +51,12 @@ def states_as_of(records: Records, as_of: date, pledge_filter: PledgeFilter | No
     state_as_of = rules.state_as_of
     history_of, evidence_of = records.history_by_pledge.get, records.evidence_by_pledge.get
     states = []
-    for pledge in sorted(records.pledges, key=_by_id):
+    for pledge in sorted(records.pledges, key=by_id):
         pledge_id = pledge.id
         state = state_as_of(pledge, history_of(pledge_id, ()), evidence_of(pledge_id, ()), as_of)
         if state is not None and (matches is None or matches(state.pledge)):
             states.append(state)
     return states
-
-
-_by_id = attrgetter("id")
 
 
 @dataclass(frozen=True, slots=True)

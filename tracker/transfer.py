@@ -58,6 +58,7 @@ from tracker.model import (
     Stance,
     Status,
     build_records,
+    by_id,
     parse_category,
     parse_status,
 )
@@ -175,14 +176,10 @@ def export_document(session: Session) -> JSONDict:
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
-        "pledges": [{"id": pledge.id, **pledge.to_dict()} for pledge in sorted(session.pledges(), key=_by_id)],
-        "evidence": [{"id": item.id, **item.to_dict()} for item in sorted(session.evidence(), key=_by_id)],
-        "history": [{"id": entry.id, **entry.to_dict()} for entry in sorted(session.history(), key=_by_id)],
+        "pledges": [{"id": pledge.id, **pledge.to_dict()} for pledge in sorted(session.pledges(), key=by_id)],
+        "evidence": [{"id": item.id, **item.to_dict()} for item in sorted(session.evidence(), key=by_id)],
+        "history": [{"id": entry.id, **entry.to_dict()} for entry in sorted(session.history(), key=by_id)],
     }
-
-
-# A record's id, as a sort key (a C getter: imports sort hundreds of thousands of records).
-_by_id: Callable[[Pledge | Evidence | HistoryEntry], int] = operator.attrgetter("id")
 
 
 def read_document(data: str | bytes | memoryview) -> object:
@@ -1010,10 +1007,10 @@ def import_document(
     for item in session.evidence():
         store_evidence[item.pledge_id].append(item)
     file_evidence: dict[int, list[Evidence]] = defaultdict(list)
-    for item in sorted(doc.evidence, key=_by_id):
+    for item in sorted(doc.evidence, key=by_id):
         file_evidence[item.pledge_id].append(item)
     file_history: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for entry in sorted(doc.history, key=_by_id):
+    for entry in sorted(doc.history, key=by_id):
         file_history[entry.pledge_id].append(entry)
 
     # Plan: which pledges are new, the same, or in conflict.
@@ -1021,7 +1018,7 @@ def import_document(
     new_pledges: list[Pledge] = []
     matched: list[int] = []
     overwrites: list[tuple[Pledge, Pledge, Conflict]] = []
-    for pledge in sorted(doc.pledges, key=_by_id):
+    for pledge in sorted(doc.pledges, key=by_id):
         here = live.get(pledge.uuid)
         if here is None:
             new_pledges.append(pledge)
@@ -1049,7 +1046,7 @@ def import_document(
     new_evidence: list[Evidence] = [item for pledge in new_pledges for item in file_evidence[pledge.id]]
     for file_id, store_id in pledge_map.items():
         unclaimed: dict[tuple[object, ...], list[int]] = defaultdict(list)
-        for item in sorted(store_evidence[store_id], key=_by_id):
+        for item in sorted(store_evidence[store_id], key=by_id):
             unclaimed[_evidence_key(item)].append(item.id)
         for item in file_evidence[file_id]:
             same = unclaimed[_evidence_key(item)]
