@@ -1020,22 +1020,17 @@ class Store:
             unchanged = (now.st_size, now.st_mtime_ns) == (written.st_size, written.st_mtime_ns)
             stamp = cache.stamp_of_stat(now) if unchanged else None
             return stamp if stamp is not None and cache.stamp_of(self.path) == stamp else None
-        except OSError as error:
+        except BaseException as error:
             temp.unlink(missing_ok=True)
-            raise StoreError(
-                f"cannot write store {self.path}: {error.strerror or error}; the store was left as it was"
-            ) from None
-        except orjson.JSONEncodeError as error:
-            # The payload is encoded as it is written. A value that JSON reads but the encoder
-            # cannot write (a hand edit nesting one deeper than it goes) stops the write here.
-            temp.unlink(missing_ok=True)
-            raise StoreError(
-                f"cannot write store {self.path}: a value in it cannot be written as JSON ({error}); "
-                "the store was left as it was"
-            ) from None
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+            if isinstance(error, OSError):
+                why = error.strerror or str(error)
+            elif isinstance(error, orjson.JSONEncodeError):
+                # The payload is encoded as it is written. A value that JSON reads but the encoder
+                # cannot write (a hand edit nesting one deeper than it goes) stops the write here.
+                why = f"a value in it cannot be written as JSON ({error})"
+            else:
+                raise
+            raise StoreError(f"cannot write store {self.path}: {why}; the store was left as it was") from None
 
     def _keep_backup(self) -> None:
         """Keep the current file as the newest backup, shifting older ones (`.bak.1` ... `.bak.4`).
