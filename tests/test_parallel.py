@@ -39,6 +39,42 @@ def test_the_parts_are_the_parts_rendered_in_one_process(count: int) -> None:
         assert all(isinstance(part, bytes) for part in parts[count // 2 :])
 
 
+@pytest.mark.parametrize(("count", "share", "own"), [(10, 0.4, 4), (10, 0.01, 1), (10, 0.99, 9), (2, 0.5, 1)])
+def test_this_process_renders_its_share_after_the_first_parts(count: int, share: float, own: int) -> None:
+    forked: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        child = fork()
+        forked.append(child)
+        return child
+
+    def first() -> Iterator[str]:
+        # Worked out while the child renders: it was forked before.
+        assert forked
+        yield "first\n"
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fork", recorded_fork)
+        parts = list(parallel.in_two(items, count, first, share, split_from=2))
+    assert parts[: own + 1] == ["first\n", *items(0, own)]
+    assert all(isinstance(part, bytes) for part in parts[own + 1 :])
+    assert joined(iter(parts)) == "first\n" + "".join(items(0, count))
+
+
+@pytest.mark.parametrize("count", [0, 1, 20])
+def test_the_first_parts_come_first_however_the_items_are_rendered(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError("no more processes")
+
+    for split_from in (2, 10**9):
+        assert joined(
+            parallel.in_two(items, count, lambda: ["a\n", "b\n"], split_from=split_from)
+        ) == "a\nb\n" + "".join(items(0, count))
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert list(parallel.in_two(items, count, lambda: ["a\n"], split_from=2)) == ["a\n", *items(0, count)]
+
+
 def test_below_the_threshold_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse() -> int:
         raise AssertionError("forked")
@@ -110,6 +146,16 @@ def test_a_reader_that_stops_early_leaves_no_child_behind(monkeypatch: pytest.Mo
         os.waitpid(children[0], os.WNOHANG)
 
 
+@pytest.mark.parametrize(
+    ("options", "sections"),
+    [
+        ([], 7),
+        (["--actor", "Pakistan"], 5),  # some pledges on each side
+        (["--category", "defence"], 2),  # none on the child's side (pledges 3 to 7)
+        (["--category", "energy"], 2),  # none on this process's side (pledges 1 and 2)
+        (["--as-of", "2020-01-01"], 0),  # none made yet
+    ],
+)
 @pytest.mark.parametrize("to_file", [False, True])
 def test_a_briefing_rendered_in_two_processes_is_the_briefing(
     invoke: Callable[..., Any],
@@ -117,13 +163,16 @@ def test_a_briefing_rendered_in_two_processes_is_the_briefing(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     to_file: bool,
+    options: list[str],
+    sections: int,
 ) -> None:
     isolated_store.write_bytes(EXAMPLE_STORE.read_bytes())
     outputs = []
     for split_from in (10**9, 1):
         monkeypatch.setattr(parallel, "SPLIT_FROM", split_from)
         target = tmp_path / f"briefing-{split_from}.md"
-        result = invoke("export", "markdown", *(["-o", str(target)] if to_file else []))
+        result = invoke("export", "markdown", *options, *(["-o", str(target)] if to_file else []))
         assert result.exit_code == 0, result.output
         outputs.append(target.read_text(encoding="utf-8") if to_file else result.stdout)
-    assert outputs[0] == outputs[1] and outputs[0].count("\n### ") == 7
+    assert outputs[0] == outputs[1] and outputs[0].count("\n### ") == sections
+    assert outputs[0].endswith("\n") and not outputs[0].endswith("\n\n")

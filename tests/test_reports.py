@@ -250,6 +250,32 @@ def test_status_since_is_worked_out_per_pledge_when_asked_for(example: Path) -> 
     assert dict(since) == expected and since.get(10**6) is None
 
 
+@pytest.mark.parametrize("actors", [(), ("Pakistan",)])
+def test_a_part_of_a_report_has_the_states_of_its_pledges_alone(example: Path, actors: tuple[str, ...]) -> None:
+    from tracker.cli import records
+    from tracker.model import PledgeFilter
+    from tracker.reports import ReportKind, ReportOptions, build_report
+    from tracker.store import Store
+
+    options = ReportOptions(as_of=date(2026, 11, 29), pledge_filter=PledgeFilter(actors=actors))
+    whole = build_report(records(Store(example).snapshot()), ReportKind.SUMMARY, options)
+    pledges = whole.pledges_by_id
+    for start in range(len(pledges) + 1):
+        for stop in range(start, len(pledges) + 1):
+            ids = {pledge.id for pledge in pledges[start:stop]}
+            expected = [state for state in whole.states if state.pledge.id in ids]
+            # Worked out for its own pledges when the whole report's are not yet: a new report.
+            fresh = build_report(whole.records, ReportKind.SUMMARY, options)
+            assert fresh.part(start, stop).states == expected
+            assert "states" not in vars(fresh)  # the whole report's were never worked out
+            # Taken from the whole report's once they are worked out: the same objects.
+            taken = whole.part(start, stop).states
+            assert taken == expected and all(map(lambda a, b: a is b, taken, expected))
+            assert dict(whole.part(start, stop).status_since) == {
+                state.pledge.id: whole.status_since[state.pledge.id] for state in expected
+            }
+
+
 def test_a_stale_threshold_beyond_the_calendar_finds_nothing_stale(example: Path, runner) -> None:
     result = runner.invoke(app, ["report", "stale", "--as-of", AS_OF, "--stale-days", "999999999"])
     assert result.exit_code == 0, result.stderr

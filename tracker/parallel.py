@@ -1,10 +1,10 @@
 """A long output rendered in two processes at once, where the machine has the cores for it.
 
 A briefing of a large store spends most of its time turning records into text, one pledge at a
-time, each independent of the others. With more than one core, a forked child renders the second
-half of the items into an unnamed temporary file while this process renders and writes the first;
-the child's text follows. The output is the same as rendered in one process: if the child fails,
-for whatever reason, this process renders its half itself.
+time, each independent of the others. With more than one core, a forked child renders the last
+items into an unnamed temporary file while this process works out and writes what comes before
+them; the child's text follows. The output is the same as rendered in one process: if the child
+fails, for whatever reason, this process renders its items itself.
 """
 
 from __future__ import annotations
@@ -36,17 +36,20 @@ def cores() -> int:
 def in_two(
     render: Callable[[int, int], Iterable[str]],
     count: int,
+    first: Callable[[], Iterable[str]] = tuple,
+    share: float = 0.5,
     encoding: str = "utf-8",
     errors: str = "strict",
     split_from: int | None = None,
 ) -> Iterator[str | bytes]:
-    """The parts of `render(0, count)` (items 0 to count - 1), in order.
+    """The parts of `first()`, then those of `render(0, count)` (items 0 to count - 1), in order.
 
-    From `split_from` items on (`SPLIT_FROM` unless given), with a second core and `fork`, the
-    items from the middle on are rendered by a child meanwhile, and their parts come as bytes in
-    `encoding` (with `errors`), as the output would encode them, to go to it as they are. A part
-    the child cannot encode makes it fail, and this process then renders its half, to fail the
-    same way.
+    From `split_from` items on (`SPLIT_FROM` unless given), with a second core and `fork`, a
+    child renders the items past this process's `share` of them meanwhile, from before `first()`
+    is worked out (which may then take work the child's items do not need), and their parts come
+    as bytes in `encoding` (with `errors`), as the output would encode them, to go to it as they
+    are. A part the child cannot encode makes it fail, and this process then renders its items,
+    to fail the same way.
     """
     if (
         count < (SPLIT_FROM if split_from is None else split_from)
@@ -54,26 +57,29 @@ def in_two(
         or not hasattr(os, "fork")
         or cores() < 2
     ):
+        yield from first()
         yield from render(0, count)
         return
-    half = count // 2
+    cut = min(max(int(count * share), 1), count - 1)
     with contextlib.ExitStack() as closing:
         try:
             spool = closing.enter_context(tempfile.TemporaryFile())
             child = os.fork()
         except OSError:  # no room for the file, or no process to spare
+            yield from first()
             yield from render(0, count)
             return
         if child == 0:
-            _render_into(spool, render, half, count, encoding, errors)
+            _render_into(spool, render, cut, count, encoding, errors)
         try:
-            yield from render(0, half)
+            yield from first()
+            yield from render(0, cut)
         except BaseException:  # the output failed, or the reader stopped reading
             _stop(child)
             raise
         _, status = os.waitpid(child, 0)
         if status != 0:
-            yield from render(half, count)
+            yield from render(cut, count)
             return
         spool.seek(0)
         yield from iter(functools.partial(spool.read, _CHUNK), b"")

@@ -6,9 +6,11 @@ later are ignored, so a report for a past date can be reproduced byte for byte.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -95,6 +97,8 @@ class Change:
     description: str
 
 
+_pledge_id_of: Callable[[rules.PledgeState], int] = operator.attrgetter("pledge.id")
+
 # The sections that list pledges, each a `Report` attribute of that name.
 ITEM_SECTIONS = ("overdue", "due", "fulfilled", "stale")
 
@@ -107,7 +111,30 @@ class Report:
         self.kind = kind
         self.options = options
         self.records = records
-        self.states = states_as_of(records, options.as_of, options.pledge_filter)
+
+    @functools.cached_property
+    def states(self) -> list[rules.PledgeState]:
+        return states_as_of(self.records, self.options.as_of, self.options.pledge_filter)
+
+    @functools.cached_property
+    def pledges_by_id(self) -> list[Pledge]:
+        return sorted(self.records.pledges, key=by_id)
+
+    def part(self, start: int, stop: int) -> Report:
+        """This report over its pledges `start` to `stop` - 1 (in id order) alone.
+
+        Its states are this report's, when they have been worked out, and otherwise are worked out
+        for those pledges alone: a process that renders part of a large report needs no others.
+        """
+        pledges = self.pledges_by_id[start:stop]
+        part = Report(
+            self.kind, self.options, Records(pledges, self.records.evidence_by_pledge, self.records.history_by_pledge)
+        )
+        if pledges and "states" in self.__dict__:  # a cached_property, worked out already
+            low = bisect.bisect_left(self.states, pledges[0].id, key=_pledge_id_of)
+            high = bisect.bisect_right(self.states, pledges[-1].id, lo=low, key=_pledge_id_of)
+            part.states = self.states[low:high]
+        return part
 
     @functools.cached_property
     def counts(self) -> dict[Status, int]:
