@@ -176,3 +176,21 @@ def test_a_briefing_rendered_in_two_processes_is_the_briefing(
         outputs.append(target.read_text(encoding="utf-8") if to_file else result.stdout)
     assert outputs[0] == outputs[1] and outputs[0].count("\n### ") == sections
     assert outputs[0].endswith("\n") and not outputs[0].endswith("\n\n")
+
+
+@pytest.mark.parametrize(("batch", "writes_of_text"), [(1, 6), (5, 4), (64, 4), (10**6, 3)])
+def test_output_parts_are_written_in_batches_in_order(
+    batch: int, writes_of_text: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker import cli
+
+    monkeypatch.setattr(cli, "_WRITE_BATCH", batch)
+    parts: list[str | bytes] = ["ab", "c", b"\xe2\x9c\x94", "d" * 70, "", b"", "e", "f", b"g"]
+    batched = list(cli._batched(iter(parts)))
+    assert joined(iter(batched)) == joined(iter(parts))
+    # Bytes come where they were, as they were; no run of text is cut, and text is joined only
+    # up to the batch's size.
+    assert [part for part in batched if isinstance(part, bytes)] == [b"\xe2\x9c\x94", b"", b"g"]
+    texts = [part for part in batched if isinstance(part, str)]
+    assert all(len(text) < batch + 70 for text in texts)
+    assert len(texts) == writes_of_text
