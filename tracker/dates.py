@@ -55,12 +55,8 @@ class Deadline(NamedTuple):
         day, text, precision, anchor = data.get("date"), data["text"], data["precision"], data["anchor"]
         if type(text) is not str or precision not in PRECISIONS or anchor not in ANCHORS:
             raise ValueError(f"{data!r} is not a stored deadline")
-        return cls(
-            text=text,
-            date=date.fromisoformat(day) if day else None,
-            precision=precision,  # type: ignore[arg-type]
-            anchor=anchor,  # type: ignore[arg-type]
-        )
+        # Built as the tuple it is, as model's records are (see `model._new`).
+        return tuple.__new__(cls, (text, date.fromisoformat(day) if day else None, precision, anchor))
 
     def to_dict(self) -> dict[str, str | None]:
         return {

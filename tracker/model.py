@@ -191,7 +191,7 @@ class Quantity(NamedTuple):
         value, unit = data["value"], data["unit"]
         if type(value) not in (int, float) or not 0 < value < float("inf") or type(unit) is not str:
             raise _wrong("quantity", data)
-        return cls(value, unit)
+        return _new(cls, (value, unit))
 
     def to_dict(self) -> JSONDict:
         return {"unit": self.unit, "value": self.value}
@@ -271,7 +271,7 @@ class Source(NamedTuple):
             and (publisher is None or type(publisher) is str)
         ):
             raise _wrong("source", data)
-        return cls(url, title, publisher)
+        return _new(cls, (url, title, publisher))
 
     def to_dict(self) -> JSONDict:
         return {"publisher": self.publisher, "title": self.title, "url": self.url}
@@ -297,7 +297,7 @@ class Condition(NamedTuple):
         text, met_on = data["text"], data.get("met_on")
         if type(text) is not str:
             raise _wrong("condition", data)
-        return cls(text, date.fromisoformat(met_on) if met_on else None)
+        return _new(cls, (text, date.fromisoformat(met_on) if met_on else None))
 
     def to_dict(self) -> JSONDict:
         return {"met_on": self.met_on.isoformat() if self.met_on else None, "text": self.text}
