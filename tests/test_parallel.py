@@ -75,6 +75,27 @@ def test_the_first_parts_come_first_however_the_items_are_rendered(count: int, m
     assert list(parallel.in_two(items, count, lambda: ["a\n"], split_from=2)) == ["a\n", *items(0, count)]
 
 
+def test_first_parts_that_fail_leave_no_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    children: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        child = fork()
+        if child:
+            children.append(child)
+        return child
+
+    def first() -> Iterator[str]:
+        raise RuntimeError("the opening fails")
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
+    with pytest.raises(RuntimeError, match="the opening fails"):
+        list(parallel.in_two(items, 100_000, first, split_from=2))
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):  # killed and reaped
+        os.waitpid(children[0], os.WNOHANG)
+
+
 def test_below_the_threshold_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse() -> int:
         raise AssertionError("forked")
@@ -166,6 +187,10 @@ def test_a_briefing_rendered_in_two_processes_is_the_briefing(
     options: list[str],
     sections: int,
 ) -> None:
+    from tracker.render import markdown
+
+    # The sides named above are those of this share: 2 of the 7 pledges here, 5 in the child.
+    monkeypatch.setattr(markdown, "OWN_SHARE", 0.35)
     isolated_store.write_bytes(EXAMPLE_STORE.read_bytes())
     outputs = []
     for split_from in (10**9, 1):

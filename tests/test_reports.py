@@ -235,6 +235,26 @@ def test_piped_report_lists_every_row(runner) -> None:
     assert "\x1b[" not in piped
 
 
+def test_a_split_briefing_renders_later_pledges_without_the_whole_reports_states(example: Path) -> None:
+    from tracker.cli import records
+    from tracker.render.markdown import briefing, briefing_parts
+    from tracker.reports import ReportKind, ReportOptions, build_report
+    from tracker.store import Store
+
+    read = records(Store(example).snapshot())
+    options = ReportOptions(as_of=date.fromisoformat(AS_OF))
+    report = build_report(read, ReportKind.SUMMARY, options)
+    worked_out = []
+
+    def split(render, count, first, share):  # as a second process does: the later pledges first
+        later = list(render(3, count))
+        worked_out.append("states" in vars(report))
+        return [*first(), *render(0, 3), *later]
+
+    assert "".join(briefing_parts(report, split)) == briefing(build_report(read, ReportKind.SUMMARY, options))
+    assert worked_out == [False]
+
+
 def test_status_since_is_worked_out_per_pledge_when_asked_for(example: Path) -> None:
     from tracker.cli import records
     from tracker.reports import ReportKind, ReportOptions, build_report, status_changed_on
@@ -252,14 +272,22 @@ def test_status_since_is_worked_out_per_pledge_when_asked_for(example: Path) -> 
 
 @pytest.mark.parametrize("actors", [(), ("Pakistan",)])
 def test_a_part_of_a_report_has_the_states_of_its_pledges_alone(example: Path, actors: tuple[str, ...]) -> None:
+    import random
+
     from tracker.cli import records
     from tracker.model import PledgeFilter
-    from tracker.reports import ReportKind, ReportOptions, build_report
+    from tracker.reports import Records, ReportKind, ReportOptions, build_report
     from tracker.store import Store
 
+    read = records(Store(example).snapshot())
+    shuffled = list(read.pledges)
+    random.Random(7).shuffle(shuffled)
     options = ReportOptions(as_of=date(2026, 11, 29), pledge_filter=PledgeFilter(actors=actors))
-    whole = build_report(records(Store(example).snapshot()), ReportKind.SUMMARY, options)
-    pledges = whole.pledges_by_id
+    whole = build_report(
+        Records(shuffled, read.evidence_by_pledge, read.history_by_pledge), ReportKind.SUMMARY, options
+    )
+    pledges = whole.pledges_in_id_order
+    assert [pledge.id for pledge in pledges] == sorted(pledge.id for pledge in shuffled) != [p.id for p in shuffled]
     for start in range(len(pledges) + 1):
         for stop in range(start, len(pledges) + 1):
             ids = {pledge.id for pledge in pledges[start:stop]}

@@ -55,7 +55,8 @@ class Deadline(NamedTuple):
         day, text, precision, anchor = data.get("date"), data["text"], data["precision"], data["anchor"]
         if type(text) is not str or precision not in PRECISIONS or anchor not in ANCHORS:
             raise ValueError(f"{data!r} is not a stored deadline")
-        # Built as the tuple it is, as model's records are (see `model._new`).
+        # Built as the tuple it is: a named tuple's own constructor is Python code, and a read
+        # without the cache builds a deadline for most pledges (see `model._new`).
         return tuple.__new__(cls, (text, date.fromisoformat(day) if day else None, precision, anchor))
 
     def to_dict(self) -> dict[str, str | None]:

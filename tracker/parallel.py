@@ -17,7 +17,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NoReturn
 
-# Below this many items the fork and the copy through the file cost about what they save.
+# Below this many items the fork and the copy through the file cost about what they save (and
+# one item, or none, is not split at all).
 SPLIT_FROM = 2000
 _CHUNK = 1 << 20  # bytes the child buffers, and read back at a time
 # Encodings that encode text the same in parts as whole: no byte order mark to begin each part
@@ -52,7 +53,7 @@ def in_two(
     to fail the same way.
     """
     if (
-        count < (SPLIT_FROM if split_from is None else split_from)
+        count < max(2, SPLIT_FROM if split_from is None else split_from)
         or codecs.lookup(encoding).name not in _PIECEWISE
         or not hasattr(os, "fork")
         or cores() < 2

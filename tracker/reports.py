@@ -114,10 +114,13 @@ class Report:
 
     @functools.cached_property
     def states(self) -> list[rules.PledgeState]:
-        return states_as_of(self.records, self.options.as_of, self.options.pledge_filter)
+        # Given in id order, the pledges are not sorted again (a sorted list is checked in one pass).
+        records = self.records
+        in_order = Records(self.pledges_in_id_order, records.evidence_by_pledge, records.history_by_pledge)
+        return states_as_of(in_order, self.options.as_of, self.options.pledge_filter)
 
     @functools.cached_property
-    def pledges_by_id(self) -> list[Pledge]:
+    def pledges_in_id_order(self) -> list[Pledge]:
         return sorted(self.records.pledges, key=by_id)
 
     def part(self, start: int, stop: int) -> Report:
@@ -126,7 +129,7 @@ class Report:
         Its states are this report's, when they have been worked out, and otherwise are worked out
         for those pledges alone: a process that renders part of a large report needs no others.
         """
-        pledges = self.pledges_by_id[start:stop]
+        pledges = self.pledges_in_id_order[start:stop]
         part = Report(
             self.kind, self.options, Records(pledges, self.records.evidence_by_pledge, self.records.history_by_pledge)
         )
