@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -368,25 +370,51 @@ def test_bytes_damaged_without_changing_the_stamp_are_refused_not_a_traceback(
 # Reading a file a chunk at a time ---------------------------------------------------------------
 
 
-def _walked(raw: bytes, size: int, exact: bool) -> tuple[dict[str, dict[str, Any]], layout.Spans | None]:
+def _walked(
+    raw: bytes, size: int, exact: bool, window: int | None = None
+) -> tuple[dict[str, dict[str, Any]], layout.Spans | None]:
+    """What `walk` takes from `raw`, given whole, or with a `window` as a file read that many
+    bytes at a time (as a read without the cache gives it)."""
     taken: dict[str, dict[str, Any]] = {}
 
     def take(name: str, records: dict[str, Any]) -> None:
         assert records and not taken.get(name, {}).keys() & records.keys()
         taken.setdefault(name, {}).update(records)
 
-    return taken, layout.walk(raw, FILE_TABLES, size, take, exact)
+    if window is None:
+        return taken, layout.walk(raw, FILE_TABLES, size, take, exact)
+    with tempfile.TemporaryFile() as handle:
+        handle.write(raw)
+        handle.seek(0)
+        return taken, layout.walk(layout.Stream(handle, len(raw), window), FILE_TABLES, size, take, exact)
+
+
+# A file given whole, and read 1, 7 and 4,096 bytes at a time.
+WINDOWS = [None, 1, 7, 4096]
 
 
 @settings(max_examples=150, deadline=None)
-@given(stores(), st.integers(0, 400), st.booleans())
+@given(stores(), st.integers(0, 400), st.booleans(), st.sampled_from([None, *range(1, 40), 4096]))
 def test_a_file_walked_a_chunk_at_a_time_gives_every_record_and_the_tables_places(
-    tables: dict[str, Any], size: int, exact: bool
+    tables: dict[str, Any], size: int, exact: bool, window: int | None
 ) -> None:
     raw = _file(serialize(tables))
-    taken, spans = _walked(raw, size, exact)
+    taken, spans = _walked(raw, size, exact, window)
     assert spans == layout.sections(raw, FILE_TABLES)
     assert taken == {name: table for name, table in tables.items() if table}
+
+
+@settings(max_examples=150, deadline=None)
+@given(stores(), st.integers(0, 400), st.integers(1, 60), st.data())
+def test_a_file_read_a_window_at_a_time_is_walked_as_the_whole_file_whatever_its_damage(
+    tables: dict[str, Any], size: int, window: int, data: st.DataObject
+) -> None:
+    """Cut short, or with any byte changed, a file is walked the same given whole or read a
+    window at a time: the same records taken, the same answer."""
+    raw = _file(serialize(tables))
+    at = data.draw(st.integers(0, len(raw) - 1))
+    damaged = data.draw(st.sampled_from([raw[:at], raw[:at] + bytes([data.draw(st.integers(0, 255))]) + raw[at + 1 :]]))
+    assert _walked(damaged, size, False, window) == _walked(damaged, size, False)
 
 
 @pytest.mark.parametrize(
@@ -401,10 +429,13 @@ def test_a_file_walked_a_chunk_at_a_time_gives_every_record_and_the_tables_place
 )
 @pytest.mark.parametrize("size", [0, 30, 10**6])
 @pytest.mark.parametrize("exact", [False, True])
-def test_a_file_in_another_layout_is_not_walked(text: Callable[[dict[str, Any]], str], size: int, exact: bool) -> None:
+@pytest.mark.parametrize("window", WINDOWS)
+def test_a_file_in_another_layout_is_not_walked(
+    text: Callable[[dict[str, Any]], str], size: int, exact: bool, window: int | None
+) -> None:
     tables = empty_tables()
     tables["pledges"] = {str(number): {"pledge_id": number, "title": "x"} for number in range(1, 12)}
-    assert _walked(text(tables).encode(), size, exact)[1] is None
+    assert _walked(text(tables).encode(), size, exact, window)[1] is None
 
 
 def _in_tables_layout(edit: Callable[[bytes], bytes]) -> tuple[dict[str, Any], bytes]:
@@ -433,21 +464,25 @@ RECORD_EDITS = [
 
 @pytest.mark.parametrize("edit", RECORD_EDITS)
 @pytest.mark.parametrize("size", [0, 30, 10**6])
+@pytest.mark.parametrize("window", WINDOWS)
 def test_a_record_not_as_written_is_read_as_in_the_whole_file_and_never_walked_exactly(
-    edit: Callable[[bytes], bytes], size: int
+    edit: Callable[[bytes], bytes], size: int, window: int | None
 ) -> None:
     """Reading needs only the records (the typed ones are all a read keeps); a write edits the
     bytes, so `exact` must refuse every byte that `serialize` would not write."""
     _, raw = _in_tables_layout(edit)
     whole = orjson.loads(raw)
-    taken, spans = _walked(raw, size, exact=False)
+    taken, spans = _walked(raw, size, False, window)
     if spans is not None:
         assert taken["pledges"] == whole["pledges"]
     assert _walked(raw, size, exact=True)[1] is None
 
 
 @pytest.mark.parametrize("depth", [1019, 1020, 1021, 1022, 1023, 1024])
-def test_a_value_nested_deeply_is_refused_in_chunks_where_the_whole_file_refuses_it(depth: int) -> None:
+@pytest.mark.parametrize("window", WINDOWS)
+def test_a_value_nested_deeply_is_refused_in_chunks_where_the_whole_file_refuses_it(
+    depth: int, window: int | None
+) -> None:
     tables = empty_tables()
     tables["history"] = {"1": {"pledge_id": 1, "old": 0}}
     raw = _file(serialize(tables)).replace(b'"old": 0', b'"old": ' + b"[" * depth + b"]" * depth)
@@ -456,7 +491,7 @@ def test_a_value_nested_deeply_is_refused_in_chunks_where_the_whole_file_refuses
         whole = True
     except orjson.JSONDecodeError:
         whole = False
-    assert (_walked(raw, 0, exact=False)[1] is not None) is whole
+    assert (_walked(raw, 0, False, window)[1] is not None) is whole
 
 
 EXAMPLE_STORE = Path(__file__).resolve().parent.parent / "examples" / "islamabad-2021" / "pledges.json"
@@ -494,6 +529,40 @@ def test_a_file_read_a_chunk_at_a_time_reads_as_the_file_parsed_whole(
     whole = invoke(*command)
     assert chunked.exit_code == whole.exit_code == 0
     assert chunked.stdout == whole.stdout
+
+
+def test_a_read_without_the_cache_holds_a_window_of_the_file_not_all_of_it(
+    isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = EXAMPLE_STORE.read_bytes()
+    isolated_store.write_bytes(raw)
+    held: list[int] = []
+    touched: list[bool] = []
+
+    class Recorded(layout.Stream):
+        def __init__(self, handle: Any, size: int, window: int = 0) -> None:
+            super().__init__(handle, size, 512)
+
+        def _extend(self, least: int = 0) -> bool:
+            extended = super()._extend(least)
+            held.append(len(self._data))
+            if len(held) == 3 and touched:  # another program changes the file while it is read
+                os.utime(isolated_store, ns=(1, 1))
+            return extended
+
+    monkeypatch.setattr(layout, "Stream", Recorded)
+    monkeypatch.setattr(store_module, "_CHUNK_BYTES", 100)
+    read = Store(isolated_store)._read(session="read")
+    assert read.typed is not None and read.stamp is not None
+    assert held and max(held) < len(raw) // 10
+    whole = orjson.loads(raw)
+    for name, records in read.typed.items():
+        kind = store_module.RECORD_TYPES[name]
+        assert records == {int(key): kind.from_dict(int(key), value) for key, value in whole[name].items()}
+    # Changed while it was read: the records are read, but belong to no file the cache may name.
+    touched.append(True)
+    held.clear()
+    assert Store(isolated_store)._read(session="read").stamp is None
 
 
 @pytest.mark.parametrize(

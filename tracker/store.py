@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple
 
 import orjson
 from tinydb import TinyDB
@@ -722,8 +722,9 @@ class Store:
         For a `session` that reads or writes (other callers get plain dicts), a file checked here
         that is in `serialize`'s layout, which is most files another program changed (a copy, a
         checkout), is checked a chunk of records at a time, so that its parsed form is never all
-        in memory at once (`_read_in_chunks`): a read keeps only the typed records, a write the
-        typed records and the bytes, its tables read from them as needed.
+        in memory at once (`_read_in_chunks`): a read keeps only the typed records, and reads the
+        file a window at a time as it goes (`_read_streamed`), a write the typed records and the
+        bytes, its tables read from them as needed.
         """
         from tracker import cache
 
@@ -739,6 +740,14 @@ class Store:
             try:
                 seen_at = time.time_ns()
                 stamp: Stamp | None = cache.stamp_of_open(handle.fileno())
+                # A read walks the file as it reads it; one the walk refuses is read whole below,
+                # and parsed whole to say why.
+                walked = session == "read" and not trust_cache
+                if walked:
+                    streamed = self._read_streamed(handle, stamp, seen_at)
+                    if streamed is not None:
+                        return streamed
+                    handle.seek(0)
                 raw = handle.read()
                 if cache.stamp_of_open(handle.fileno()) != stamp:
                     stamp = None  # changed while it was read: these bytes are no known file's
@@ -753,7 +762,7 @@ class Store:
                 tables = layout.partial_tables(raw, spans, (META, JOURNAL), self._damaged)
                 if tables[META].get(META_ID, {}).get("schema_version") == SCHEMA_VERSION:
                     return _Read(tables, [], stamp, True, seen_at, _Bytes(raw, spans))
-        if session and not (trust_cache and stamp is not None and cache.has_records(self.path, stamp)):
+        if session and not walked and not (trust_cache and stamp is not None and cache.has_records(self.path, stamp)):
             read = self._read_in_chunks(raw, stamp, seen_at, session == "write")
             if read is not None:
                 return read
@@ -782,7 +791,21 @@ class Store:
         applied = migrate(tables)
         return _Read(dict(tables), applied, stamp, cached, seen_at)
 
-    def _read_in_chunks(self, raw: bytes, stamp: Stamp | None, seen_at: int, writing: bool) -> _Read | None:
+    def _read_streamed(self, handle: BinaryIO, stamp: Stamp | None, seen_at: int) -> _Read | None:
+        """A read's records, checked a chunk at a time as `_read_in_chunks` checks them, from the
+        file read a window at a time rather than whole; None when it must be read whole (see
+        there)."""
+        from tracker import cache
+
+        try:
+            read = self._read_in_chunks(layout.Stream(handle, os.fstat(handle.fileno()).st_size), stamp, seen_at, False)
+        except layout.ReleasedBytesError:  # the walk looked back past what it let go: read whole instead
+            return None
+        if read is not None and cache.stamp_of_open(handle.fileno()) != stamp:
+            return read._replace(stamp=None)  # changed while it was read, as in `_read`
+        return read
+
+    def _read_in_chunks(self, raw: layout.Source, stamp: Stamp | None, seen_at: int, writing: bool) -> _Read | None:
         """The file's tables, checked a chunk of records at a time, and read from its bytes as
         needed (see `_read`); None when the file must be parsed whole: it is not in
         `serialize`'s layout at the current schema, or it has a problem, which that parse names
@@ -817,6 +840,7 @@ class Store:
             return None
         if not writing:
             return _Read({}, [], stamp, False, seen_at, typed=typed)
+        assert isinstance(raw, bytes)  # a write edits the bytes, read whole
         tables: dict[str, Any] = dict(small)
         for name in TABLES:
             table = layout.PartialTable(raw, *spans[name], self._damaged)
