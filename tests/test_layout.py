@@ -20,6 +20,7 @@ from tracker import __version__, cache, layout
 from tracker import store as store_module
 from tracker.errors import StoreDamagedError
 from tracker.migrations import JOURNAL
+from tracker.model import Pledge
 from tracker.store import FILE_TABLES, META, META_ID, Store, _Bytes, empty_tables, serialize
 
 SMALL = (META, JOURNAL)
@@ -409,12 +410,63 @@ def test_a_file_walked_a_chunk_at_a_time_gives_every_record_and_the_tables_place
 def test_a_file_read_a_window_at_a_time_is_walked_as_the_whole_file_whatever_its_damage(
     tables: dict[str, Any], size: int, window: int, data: st.DataObject
 ) -> None:
-    """Cut short, or with any byte changed, a file is walked the same given whole or read a
-    window at a time: the same records taken, the same answer."""
+    """Cut short, with any byte changed, or with a piece of the layout's structure put in, a file
+    is walked the same given whole or read a window at a time: the same records taken, the same
+    answer."""
     raw = _file(serialize(tables))
     at = data.draw(st.integers(0, len(raw) - 1))
-    damaged = data.draw(st.sampled_from([raw[:at], raw[:at] + bytes([data.draw(st.integers(0, 255))]) + raw[at + 1 :]]))
+    piece = data.draw(st.sampled_from([b',\n    "', b"\n  }", b"\n    }", b"{", b"}", b"[", b'"', b",", b"\n}\n"]))
+    damaged = data.draw(
+        st.sampled_from(
+            [
+                raw[:at],
+                raw[:at] + bytes([data.draw(st.integers(0, 255))]) + raw[at + 1 :],
+                raw[:at] + piece + raw[at:],
+                raw[:at] + piece + raw[at + len(piece) :],
+            ]
+        )
+    )
     assert _walked(damaged, size, False, window) == _walked(damaged, size, False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(stores(), st.integers(0, 400), st.integers(1, 60), st.integers(-20, 20))
+def test_a_stream_reads_the_file_up_to_the_size_it_was_given(
+    tables: dict[str, Any], size: int, window: int, change: int
+) -> None:
+    """A file that grew since its size was taken is walked up to that size; one that shrank is
+    refused (it is then read whole)."""
+    raw = _file(serialize(tables))
+    given = max(len(raw) + change, 0)
+    with tempfile.TemporaryFile() as handle:
+        handle.write(raw)
+        handle.seek(0)
+        spans = layout.walk(layout.Stream(handle, given, window), FILE_TABLES, size, lambda *records: None, False)
+    if given > len(raw):
+        assert spans is None
+    else:
+        assert spans == _walked(raw[:given], size, False)[1]
+
+
+def test_a_file_whose_end_changes_while_it_is_read_is_not_walked() -> None:
+    tables = empty_tables()
+    tables["pledges"] = {str(number): {"pledge_id": number, "title": "x"} for number in range(1, 40)}
+    raw = _file(serialize(tables))
+    with tempfile.NamedTemporaryFile() as written, open(written.name, "rb", buffering=0) as handle:
+        written.write(raw)
+        written.flush()
+
+        class Changing(layout.Stream):
+            def _extend(self, least: int = 0) -> bool:
+                if self._base + len(self._data) > len(raw) // 2:  # after the walk saw the end
+                    written.seek(len(raw) - 1)
+                    written.write(b"X")  # another program rewrites the last byte in place
+                    written.flush()
+                return super()._extend(least)
+
+        assert layout.walk(Changing(handle, len(raw), 64), FILE_TABLES, 50, lambda *records: None, False) is None
+        handle.seek(0)  # and the file as it now is is refused too
+        assert layout.walk(layout.Stream(handle, len(raw), 64), FILE_TABLES, 50, lambda *records: None, False) is None
 
 
 @pytest.mark.parametrize(
@@ -529,6 +581,22 @@ def test_a_file_read_a_chunk_at_a_time_reads_as_the_file_parsed_whole(
     whole = invoke(*command)
     assert chunked.exit_code == whole.exit_code == 0
     assert chunked.stdout == whole.stdout
+
+
+def test_a_store_that_is_a_pipe_is_read_whole(tmp_path: Path) -> None:
+    """A pipe has no size to read up to, and cannot be read a second time: it is read whole."""
+    import threading
+
+    raw = EXAMPLE_STORE.read_bytes()
+    pipe = tmp_path / "pledges.json"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_bytes, args=(raw,))
+    writer.start()
+    read = Store(pipe)._read(session="read")
+    writer.join()
+    whole = orjson.loads(raw)["pledges"]
+    assert read.typed is not None  # read whole, then checked a chunk at a time from its bytes
+    assert read.typed["pledges"] == {int(key): Pledge.from_dict(int(key), value) for key, value in whole.items()}
 
 
 def test_a_read_without_the_cache_holds_a_window_of_the_file_not_all_of_it(

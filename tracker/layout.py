@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, BinaryIO
 
@@ -121,12 +120,14 @@ class Stream:
         end = self._base + len(self._data)
         if end >= self._size:
             return False
-        more = self._handle.read(min(max(least, self._window), self._size - end))
+        kept = max(self._kept - self._base, 0)
+        # At least as much again as is still held: a run longer than the window (a journal entry
+        # of thousands of records) is then copied a few times over, not once per window.
+        more = self._handle.read(min(max(least, self._window, len(self._data) - kept), self._size - end))
         if not more:
             self._size = end  # the file is shorter than it was: what follows is not there
             return False
-        kept = max(self._kept - self._base, 0)
-        self._data = self._data[kept:] + more
+        self._data = b"".join((memoryview(self._data)[kept:], more))
         self._base += kept
         return True
 
@@ -148,10 +149,13 @@ class Stream:
         return self._data.startswith(prefix, self._local(position))
 
     def endswith(self, suffix: bytes) -> bool:
-        return (
-            self._size >= len(suffix)
-            and os.pread(self._handle.fileno(), len(suffix), self._size - len(suffix)) == suffix
-        )
+        # Read out of turn, so that a file that does not end as the layout does is refused before
+        # it is walked; `_framed` checks the bytes it walked to again, as the file may change.
+        here = self._handle.tell()
+        self._handle.seek(max(self._size - len(suffix), 0))
+        tail = self._handle.read(len(suffix))
+        self._handle.seek(here)
+        return self._size >= len(suffix) and tail == suffix
 
     def find(self, wanted: bytes, start: int, end: int | None = None) -> int:
         searched = start
@@ -199,7 +203,9 @@ def _framed(raw: Source, names: tuple[str, ...], close_of: Callable[[str, int], 
         position = _next_head(raw, end, last=name == names[-1])
         if position < 0:
             return None
-    return found if position == len(raw) - 3 else None
+    # The end again, as walked: a file read a window at a time may have changed since it was
+    # first looked at.
+    return found if position == len(raw) - 3 and raw.startswith(b"\n}\n", position) else None
 
 
 def _next_head(raw: Source, end: int, last: bool) -> int:
@@ -245,6 +251,10 @@ def walk(
     file, so the parser's limit on nesting refuses what it would refuse in the whole file. The
     end of a table is not searched for, which would mean reading all of its bytes once more: a
     chunk that runs past it is not JSON, and only that chunk is then searched for it.
+
+    `raw` is the file's bytes, or a `Stream` of it (a read, which keeps no bytes), which the walk
+    lets go of a run at a time; the walk then checks the end of the file against the bytes it
+    walked, not only against the file as it first looked.
 
     The records are then those of the whole file parsed. With `exact`, each chunk must also be
     byte for byte what `serialize` writes for its records (keys in order, none given twice, the
@@ -310,6 +320,7 @@ def parse_in_runs(
             return close
         position = run_end + 1
         if isinstance(raw, Stream):
+            # Nothing before the next run is read again: the closing line is searched for from it.
             raw.release(position)
 
 

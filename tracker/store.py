@@ -722,9 +722,9 @@ class Store:
         For a `session` that reads or writes (other callers get plain dicts), a file checked here
         that is in `serialize`'s layout, which is most files another program changed (a copy, a
         checkout), is checked a chunk of records at a time, so that its parsed form is never all
-        in memory at once (`_read_in_chunks`): a read keeps only the typed records, and reads the
-        file a window at a time as it goes (`_read_streamed`), a write the typed records and the
-        bytes, its tables read from them as needed.
+        in memory at once (`_read_in_chunks`). A read keeps only the typed records, and reads the
+        file a window at a time as it goes (`_read_streamed`); a write keeps the typed records
+        and the bytes, and reads its tables from them as needed.
         """
         from tracker import cache
 
@@ -739,12 +739,14 @@ class Store:
         with handle:
             try:
                 seen_at = time.time_ns()
-                stamp: Stamp | None = cache.stamp_of_open(handle.fileno())
+                info = os.fstat(handle.fileno())
+                stamp: Stamp | None = cache.stamp_of_stat(info)
                 # A read walks the file as it reads it; one the walk refuses is read whole below,
-                # and parsed whole to say why.
-                walked = session == "read" and not trust_cache
+                # and parsed whole to say why. Only a regular file has a size to read up to and
+                # can be read again (not a pipe).
+                walked = session == "read" and not trust_cache and stat.S_ISREG(info.st_mode)
                 if walked:
-                    streamed = self._read_streamed(handle, stamp, seen_at)
+                    streamed = self._read_streamed(handle, info.st_size, stamp, seen_at)
                     if streamed is not None:
                         return streamed
                     handle.seek(0)
@@ -791,15 +793,17 @@ class Store:
         applied = migrate(tables)
         return _Read(dict(tables), applied, stamp, cached, seen_at)
 
-    def _read_streamed(self, handle: BinaryIO, stamp: Stamp | None, seen_at: int) -> _Read | None:
+    def _read_streamed(self, handle: BinaryIO, size: int, stamp: Stamp | None, seen_at: int) -> _Read | None:
         """A read's records, checked a chunk at a time as `_read_in_chunks` checks them, from the
-        file read a window at a time rather than whole; None when it must be read whole (see
-        there)."""
+        file (of `size` bytes) read a window at a time rather than whole; None when it must be
+        read whole (see there)."""
         from tracker import cache
 
         try:
-            read = self._read_in_chunks(layout.Stream(handle, os.fstat(handle.fileno()).st_size), stamp, seen_at, False)
-        except layout.ReleasedBytesError:  # the walk looked back past what it let go: read whole instead
+            read = self._read_in_chunks(layout.Stream(handle, size), stamp, seen_at, False)
+        except layout.ReleasedBytesError:
+            # Never expected (`walk` reads nothing before where it let go, and its tests hold it to
+            # that); should it happen, the file is read whole rather than the command failing.
             return None
         if read is not None and cache.stamp_of_open(handle.fileno()) != stamp:
             return read._replace(stamp=None)  # changed while it was read, as in `_read`
