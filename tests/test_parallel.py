@@ -20,6 +20,26 @@ def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "cores", lambda: 2)
 
 
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children forked from here on, as `os.fork` gives them to this process."""
+    forked: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        child = fork()
+        if child:
+            forked.append(child)
+        return child
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
+    return forked
+
+
+def no_fork() -> int:
+    raise OSError("no more processes")
+
+
 def items(start: int, stop: int) -> Iterator[str]:
     for index in range(start, stop):
         yield f"item {index} ✔\n"
@@ -40,23 +60,15 @@ def test_the_parts_are_the_parts_rendered_in_one_process(count: int) -> None:
 
 
 @pytest.mark.parametrize(("count", "share", "own"), [(10, 0.4, 4), (10, 0.01, 1), (10, 0.99, 9), (2, 0.5, 1)])
-def test_this_process_renders_its_share_after_the_first_parts(count: int, share: float, own: int) -> None:
-    forked: list[int] = []
-    fork = os.fork
-
-    def recorded_fork() -> int:
-        child = fork()
-        forked.append(child)
-        return child
-
+def test_this_process_renders_its_share_after_the_first_parts(
+    count: int, share: float, own: int, children: list[int]
+) -> None:
     def first() -> Iterator[str]:
         # Worked out while the child renders: it was forked before.
-        assert forked
+        assert children
         yield "first\n"
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(os, "fork", recorded_fork)
-        parts = list(parallel.in_two(items, count, first, share, split_from=2))
+    parts = list(parallel.in_two(items, count, first, share, split_from=2))
     assert parts[: own + 1] == ["first\n", *items(0, own)]
     assert all(isinstance(part, bytes) for part in parts[own + 1 :])
     assert joined(iter(parts)) == "first\n" + "".join(items(0, count))
@@ -64,9 +76,6 @@ def test_this_process_renders_its_share_after_the_first_parts(count: int, share:
 
 @pytest.mark.parametrize("count", [0, 1, 20])
 def test_the_first_parts_come_first_however_the_items_are_rendered(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_fork() -> int:
-        raise OSError("no more processes")
-
     for split_from in (2, 10**9):
         assert joined(
             parallel.in_two(items, count, lambda: ["a\n", "b\n"], split_from=split_from)
@@ -75,20 +84,10 @@ def test_the_first_parts_come_first_however_the_items_are_rendered(count: int, m
     assert list(parallel.in_two(items, count, lambda: ["a\n"], split_from=2)) == ["a\n", *items(0, count)]
 
 
-def test_first_parts_that_fail_leave_no_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    children: list[int] = []
-    fork = os.fork
-
-    def recorded_fork() -> int:
-        child = fork()
-        if child:
-            children.append(child)
-        return child
-
+def test_first_parts_that_fail_leave_no_child_behind(children: list[int]) -> None:
     def first() -> Iterator[str]:
         raise RuntimeError("the opening fails")
 
-    monkeypatch.setattr(os, "fork", recorded_fork)
     with pytest.raises(RuntimeError, match="the opening fails"):
         list(parallel.in_two(items, 100_000, first, split_from=2))
     assert len(children) == 1
@@ -141,24 +140,11 @@ def test_no_room_for_the_spool_renders_everything_here(monkeypatch: pytest.Monke
 
 
 def test_fork_failing_renders_everything_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_fork() -> int:
-        raise OSError("no more processes")
-
     monkeypatch.setattr(os, "fork", no_fork)
     assert list(parallel.in_two(items, 20, split_from=2)) == list(items(0, 20))
 
 
-def test_a_reader_that_stops_early_leaves_no_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    children: list[int] = []
-    fork = os.fork
-
-    def recorded_fork() -> int:
-        child = fork()
-        if child:
-            children.append(child)
-        return child
-
-    monkeypatch.setattr(os, "fork", recorded_fork)
+def test_a_reader_that_stops_early_leaves_no_child_behind(children: list[int]) -> None:
     parts = parallel.in_two(items, 100_000, split_from=2)
     assert next(parts) == "item 0 ✔\n"
     parts.close()
