@@ -745,16 +745,17 @@ class Store:
                 # and parsed whole to say why. Only a regular file has a size to read up to and
                 # can be read again (not a pipe).
                 walked = session == "read" and not trust_cache and stat.S_ISREG(info.st_mode)
-                if walked:
-                    streamed = self._read_streamed(handle, info.st_size, stamp, seen_at)
-                    if streamed is not None:
-                        return streamed
-                    handle.seek(0)
-                raw = handle.read()
+                streamed = self._read_streamed(handle, info.st_size, stamp, seen_at) if walked else None
+                if streamed is None:
+                    if walked:
+                        handle.seek(0)
+                    raw = handle.read()
                 if cache.stamp_of_open(handle.fileno()) != stamp:
                     stamp = None  # changed while it was read: these bytes are no known file's
             except OSError as error:
                 raise StoreError(f"cannot read store {self.path}: {error.strerror}") from None
+        if streamed is not None:
+            return streamed._replace(stamp=stamp)
         if not raw or raw.isspace():  # isspace stops at the first other byte; strip copies the file
             raise self._damaged("the file is empty")
         known_spans = cache.layout_of(self.path, stamp) if trust_cache and stamp is not None else None
@@ -796,17 +797,13 @@ class Store:
     def _read_streamed(self, handle: BinaryIO, size: int, stamp: Stamp | None, seen_at: int) -> _Read | None:
         """A read's records, checked a chunk at a time as `_read_in_chunks` checks them, from the
         file (of `size` bytes) read a window at a time rather than whole; None when it must be
-        read whole (see there)."""
-        from tracker import cache
-
+        read whole (see there). `_read` then checks that the file did not change meanwhile."""
         try:
             read = self._read_in_chunks(layout.Stream(handle, size), stamp, seen_at, False)
         except layout.ReleasedBytesError:
             # Never expected (`walk` reads nothing before where it let go, and its tests hold it to
             # that); should it happen, the file is read whole rather than the command failing.
             return None
-        if read is not None and cache.stamp_of_open(handle.fileno()) != stamp:
-            return read._replace(stamp=None)  # changed while it was read, as in `_read`
         return read
 
     def _read_in_chunks(self, raw: layout.Source, stamp: Stamp | None, seen_at: int, writing: bool) -> _Read | None:
