@@ -32,6 +32,7 @@ import orjson
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _TABLE_END = b"\n  }"
+_FILE_END = b"\n}\n"  # after the last table
 _RECORD_LINE = b'\n    "'
 _RECORD_END = b"\n    }"
 _FIELD_INDENT = b"\n      "
@@ -82,7 +83,7 @@ def assemble(
                 yield part
             spans[name] = (start, position)
             del value, part  # before the next table's value is encoded
-        yield b"\n}\n" if spans else b"}\n"
+        yield _FILE_END if spans else b"}\n"
 
     return parts(), spans
 
@@ -181,7 +182,7 @@ def _framed(raw: Source, names: tuple[str, ...], close_of: Callable[[str, int], 
     `serialize` frames it: an object of exactly those tables, in that order, each on its own
     line and joined by commas. `close_of(name, start)` says where the closing line of the
     table whose non-empty value starts at `start` is (None: not in the layout)."""
-    if not raw.startswith(b"{") or not raw.endswith(b"\n}\n"):
+    if not raw.startswith(b"{") or not raw.endswith(_FILE_END):
         return None
     found: Spans = {}
     position = 1
@@ -205,7 +206,7 @@ def _framed(raw: Source, names: tuple[str, ...], close_of: Callable[[str, int], 
             return None
     # The end again, as walked: a file read a window at a time may have changed since it was
     # first looked at.
-    return found if position == len(raw) - 3 and raw.startswith(b"\n}\n", position) else None
+    return found if position == len(raw) - len(_FILE_END) and raw.startswith(_FILE_END, position) else None
 
 
 def _next_head(raw: Source, end: int, last: bool) -> int:

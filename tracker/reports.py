@@ -7,6 +7,7 @@ later are ignored, so a report for a past date can be reproduced byte for byte.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import operator
 from collections import defaultdict
@@ -115,8 +116,7 @@ class Report:
     @functools.cached_property
     def states(self) -> list[rules.PledgeState]:
         # Given in id order, the pledges are not sorted again (a sorted list is checked in one pass).
-        records = self.records
-        in_order = Records(self.pledges_in_id_order, records.evidence_by_pledge, records.history_by_pledge)
+        in_order = dataclasses.replace(self.records, pledges=self.pledges_in_id_order)
         return states_as_of(in_order, self.options.as_of, self.options.pledge_filter)
 
     @functools.cached_property
@@ -130,9 +130,7 @@ class Report:
         for those pledges alone: a process that renders part of a large report needs no others.
         """
         pledges = self.pledges_in_id_order[start:stop]
-        part = Report(
-            self.kind, self.options, Records(pledges, self.records.evidence_by_pledge, self.records.history_by_pledge)
-        )
+        part = Report(self.kind, self.options, dataclasses.replace(self.records, pledges=pledges))
         if pledges and "states" in self.__dict__:  # a cached_property, worked out already
             low = bisect.bisect_left(self.states, pledges[0].id, key=_pledge_id_of)
             high = bisect.bisect_right(self.states, pledges[-1].id, lo=low, key=_pledge_id_of)
